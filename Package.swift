@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Eckart",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "eckart", targets: ["eckart"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // cblas.h + lapacke.h from Debian's libopenblas-dev and liblapacke-dev.
+        .systemLibrary(
+            name: "COpenBLAS",
+            path: "Sources/COpenBLAS",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        // Matrix storage and the only callers of BLAS and LAPACK.
+        .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
+        // safetensors, Hugging Face config.json, PEFT adapter config, strict JSON.
+        .target(name: "Formats", dependencies: ["LinearAlgebra"]),
+        // Llama family and BERT family forward passes, KV cache, model registry.
+        .target(name: "Models", dependencies: ["LinearAlgebra", "Formats"]),
+        // PEFT LoRA / DoRA adapters: loading, validation, unmerged and merged application.
+        .target(name: "Adapters", dependencies: ["LinearAlgebra", "Formats", "Models"]),
+        .executableTarget(
+            name: "eckart",
+            dependencies: [
+                "LinearAlgebra", "Formats", "Models", "Adapters",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Locates and decodes Tests/Fixtures for the test targets below.
+        .target(name: "FixtureSupport", dependencies: ["LinearAlgebra"], path: "Tests/FixtureSupport"),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "LinearAlgebra"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
+        .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["eckart", "FixtureSupport"]),
+    ]
+)

@@ -1,0 +1,18 @@
+// OpenBLAS process-wide settings.
+import COpenBLAS
+
+/// Process-wide OpenBLAS configuration.
+public enum BLAS {
+    /// Sets how many threads OpenBLAS uses for one call.
+    ///
+    /// Eckart runs one forward pass per request on Dispatch; a server with many concurrent
+    /// requests wants 1 thread per call so BLAS does not oversubscribe the cores that Dispatch
+    /// already keeps busy, while a single CLI call or benchmark wants every core.
+    public static func setThreadCount(_ count: Int) {
+        openblas_set_num_threads(Int32(max(1, count)))
+    }
+
+    public static var threadCount: Int {
+        Int(openblas_get_num_threads())
+    }
+}

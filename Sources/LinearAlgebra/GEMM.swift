@@ -1,0 +1,87 @@
+// General matrix multiply: the only place Eckart calls BLAS.
+import COpenBLAS
+
+/// Whether a GEMM operand is used as stored or transposed.
+public enum Transpose: Sendable {
+    case none, transpose
+
+    var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
+}
+
+/// `C = alpha · op(A) · op(B) + beta · C` on raw row-major storage, via OpenBLAS `sgemm`.
+///
+/// As a loop, with `op(A)` m×k and `op(B)` k×n:
+///
+///     for i in 0..<m { for j in 0..<n {
+///         var s: Float = 0
+///         for p in 0..<k { s += opA[i, p] * opB[p, j] }
+///         c[i * ldc + j] = alpha * s + beta * c[i * ldc + j]
+///     } }
+///
+/// `lda`, `ldb`, `ldc` are row strides in elements, which lets callers address one attention
+/// head inside a wider activation matrix without copying it.
+public func gemm(
+    _ transA: Transpose, _ transB: Transpose,
+    m: Int, n: Int, k: Int,
+    alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    guard m > 0, n > 0 else { return }
+    cblas_sgemm(
+        CblasRowMajor, transA.cblas, transB.cblas,
+        Int32(m), Int32(n), Int32(k),
+        alpha, a, Int32(lda), b, Int32(ldb),
+        beta, c, Int32(ldc))
+}
+
+extension Matrix {
+    /// `self · wᵀ`: a linear layer's product for activations `self` (tokens × in) and a weight
+    /// stored as PyTorch stores it, `w` (out × in). Returns tokens × out.
+    public func timesTransposed(_ w: Matrix) -> Matrix {
+        var out = Matrix(rows: rows, cols: w.rows)
+        accumulateTimesTransposed(w, into: &out, alpha: 1, beta: 0)
+        return out
+    }
+
+    /// `out = alpha · self · wᵀ + beta · out`.
+    public func accumulateTimesTransposed(_ w: Matrix, into out: inout Matrix, alpha: Float = 1, beta: Float = 1) {
+        precondition(cols == w.cols, "inner dimensions differ: \(shape) · \(w.shape)ᵀ")
+        precondition(out.rows == rows && out.cols == w.rows, "output is \(out.shape), product is [\(rows), \(w.rows)]")
+        let (m, n, k) = (rows, w.rows, cols)
+        storage.withUnsafeBufferPointer { a in
+            w.storage.withUnsafeBufferPointer { b in
+                out.storage.withUnsafeMutableBufferPointer { c in
+                    gemm(.none, .transpose, m: m, n: n, k: k, alpha: alpha,
+                         a: a.baseAddress!, lda: k, b: b.baseAddress!, ldb: k,
+                         beta: beta, c: c.baseAddress!, ldc: n)
+                }
+            }
+        }
+    }
+
+    /// `self · other` (m × k times k × n).
+    public func times(_ other: Matrix) -> Matrix {
+        var out = Matrix(rows: rows, cols: other.cols)
+        accumulateTimes(other, into: &out, alpha: 1, beta: 0)
+        return out
+    }
+
+    /// `out = alpha · self · other + beta · out`.
+    public func accumulateTimes(_ other: Matrix, into out: inout Matrix, alpha: Float = 1, beta: Float = 1) {
+        precondition(cols == other.rows, "inner dimensions differ: \(shape) · \(other.shape)")
+        precondition(out.rows == rows && out.cols == other.cols, "output is \(out.shape), product is [\(rows), \(other.cols)]")
+        let (m, n, k) = (rows, other.cols, cols)
+        storage.withUnsafeBufferPointer { a in
+            other.storage.withUnsafeBufferPointer { b in
+                out.storage.withUnsafeMutableBufferPointer { c in
+                    gemm(.none, .none, m: m, n: n, k: k, alpha: alpha,
+                         a: a.baseAddress!, lda: k, b: b.baseAddress!, ldb: n,
+                         beta: beta, c: c.baseAddress!, ldc: n)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+// BERT encoder (Devlin et al. 2019): word + position + token-type embeddings and LayerNorm, then
+// post-norm blocks of self-attention → residual → LayerNorm, GELU MLP → residual → LayerNorm.
+// Follows transformers' modeling_bert.py (eager attention) in fp32.
+import Foundation
+import LinearAlgebra
+
+/// One encoder block's weights; d = hidden, f = intermediate.
+struct EncoderBlock: Sendable {
+    let query: Linear             // (d, d)
+    let key: Linear               // (d, d)
+    let value: Linear             // (d, d)
+    let attentionOutput: Linear   // (d, d)
+    let attentionNorm: (weight: [Float], bias: [Float])  // (d), (d)
+    let intermediate: Linear      // (f, d)
+    let output: Linear            // (d, f)
+    let outputNorm: (weight: [Float], bias: [Float])     // (d), (d)
+    let names: Names
+
+    struct Names: Sendable {
+        let query, key, value, attentionOutput, intermediate, output: String
+        init(prefix: String, layer i: Int) {
+            let p = "\(prefix)encoder.layer.\(i)."
+            query = p + "attention.self.query"; key = p + "attention.self.key"; value = p + "attention.self.value"
+            attentionOutput = p + "attention.output.dense"; intermediate = p + "intermediate.dense"; output = p + "output.dense"
+        }
+    }
+}
+
+/// The result of encoding one sequence.
+public struct Encoding: Sendable {
+    /// Final hidden state of every position (tokens × d), padding positions included.
+    public let lastHiddenState: Matrix
+    /// The pooled (and, if the model says so, L2-normalised) sentence embedding (d).
+    public let embedding: [Float]
+}
+
+/// A loaded BERT-family encoder. Immutable: every request and adapter shares it.
+public final class EncoderModel: Sendable {
+    public let config: EncoderConfig
+    public let pooling: SentencePooling
+    let wordEmbeddings: Matrix        // (vocab, d)
+    let positionEmbeddings: Matrix    // (maxPositions, d)
+    let tokenTypeEmbeddings: Matrix   // (types, d)
+    let embeddingNorm: (weight: [Float], bias: [Float])
+    let blocks: [EncoderBlock]
+    /// `pooler.dense` (d, d): unused by sentence embeddings, kept so adapters that target it validate.
+    let pooler: Linear?
+    private let linearsByName: [String: Linear]
+    public let linearModules: [LinearModuleInfo]
+
+    init(config c: EncoderConfig, pooling: SentencePooling, weights: WeightSet) throws {
+        config = c
+        self.pooling = pooling
+        let d = c.hiddenSize
+        // Checkpoints of BertFor* heads prefix the encoder with "bert."; PEFT module names follow suit.
+        let prefix = weights.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
+        func norm(_ name: String) throws -> (weight: [Float], bias: [Float]) {
+            (try weights.vector(name + ".weight", count: d), try weights.vector(name + ".bias", count: d))
+        }
+        let e = prefix + "embeddings."
+        wordEmbeddings = try weights.matrix(e + "word_embeddings.weight", rows: c.vocabularySize, cols: d)
+        positionEmbeddings = try weights.matrix(e + "position_embeddings.weight", rows: c.maxPositions, cols: d)
+        tokenTypeEmbeddings = try weights.matrix(e + "token_type_embeddings.weight", rows: c.typeVocabularySize, cols: d)
+        embeddingNorm = try norm(e + "LayerNorm")
+        var blocks: [EncoderBlock] = []
+        for i in 0..<c.layerCount {
+            let names = EncoderBlock.Names(prefix: prefix, layer: i)
+            let p = "\(prefix)encoder.layer.\(i)."
+            blocks.append(EncoderBlock(
+                query: try weights.linear(names.query, out: d, in: d, bias: true),
+                key: try weights.linear(names.key, out: d, in: d, bias: true),
+                value: try weights.linear(names.value, out: d, in: d, bias: true),
+                attentionOutput: try weights.linear(names.attentionOutput, out: d, in: d, bias: true),
+                attentionNorm: try norm(p + "attention.output.LayerNorm"),
+                intermediate: try weights.linear(names.intermediate, out: c.intermediateSize, in: d, bias: true),
+                output: try weights.linear(names.output, out: d, in: c.intermediateSize, bias: true),
+                outputNorm: try norm(p + "output.LayerNorm"),
+                names: names))
+        }
+        self.blocks = blocks
+        pooler = weights.contains(prefix + "pooler.dense.weight")
+            ? try weights.linear(prefix + "pooler.dense", out: d, in: d, bias: true) : nil
+        // position_ids is an integer buffer; cls./classifier. are task heads an encoder does not run.
+        weights.ignore { $0.hasSuffix("embeddings.position_ids") || $0.hasPrefix("cls.") || $0.hasPrefix("classifier.") }
+        try weights.requireAllUsed()
+
+        var byName: [String: Linear] = [:]
+        var modules: [LinearModuleInfo] = []
+        for b in blocks {
+            let n = b.names
+            for (name, linear) in [(n.query, b.query), (n.key, b.key), (n.value, b.value),
+                                   (n.attentionOutput, b.attentionOutput), (n.intermediate, b.intermediate), (n.output, b.output)] {
+                byName[name] = linear
+                modules.append(LinearModuleInfo(name: name, outFeatures: linear.outFeatures, inFeatures: linear.inFeatures))
+            }
+        }
+        if let pooler {
+            byName[prefix + "pooler.dense"] = pooler
+            modules.append(LinearModuleInfo(name: prefix + "pooler.dense", outFeatures: d, inFeatures: d))
+        }
+        linearsByName = byName
+        linearModules = modules
+    }
+
+    /// The base linear layer at a Hugging Face module path, e.g. `encoder.layer.0.attention.self.query`.
+    public func linear(named name: String) -> Linear? { linearsByName[name] }
+
+    /// Encodes one sequence. `attentionMask` (default all ones) marks real tokens with 1 and padding
+    /// with 0; `tokenTypes` defaults to all zeros.
+    public func encode(
+        tokens: [Int], attentionMask: [Int]? = nil, tokenTypes: [Int]? = nil, overlay: (any LinearOverlay)? = nil
+    ) throws -> Encoding {
+        let c = config
+        let n = tokens.count, d = c.hiddenSize
+        guard n > 0 else { throw ModelError.emptyInput }
+        guard n <= c.maxPositions else { throw ModelError.sequenceTooLong(n, maximum: c.maxPositions) }
+        for id in tokens where id < 0 || id >= c.vocabularySize {
+            throw ModelError.tokenOutOfRange(id, vocabularySize: c.vocabularySize)
+        }
+        let maskValues = attentionMask ?? Array(repeating: 1, count: n)
+        guard maskValues.count == n else { throw ModelError.attentionMaskLength(maskValues.count, tokens: n) }
+        guard maskValues.allSatisfy({ $0 == 0 || $0 == 1 }), maskValues.contains(1) else {
+            throw ModelError.invalidConfig("attention mask must hold 0s and 1s with at least one 1")
+        }
+        let mask = maskValues.map { $0 == 1 }
+        let types = tokenTypes ?? Array(repeating: 0, count: n)
+        guard types.count == n, types.allSatisfy({ $0 >= 0 && $0 < c.typeVocabularySize }) else {
+            throw ModelError.invalidConfig("token types must be \(n) values in [0, \(c.typeVocabularySize))")
+        }
+
+        // Embeddings: word + absolute position + token type, then LayerNorm. h (n, d)
+        var h = Matrix(rows: n, cols: d)
+        for t in 0..<n {
+            for j in 0..<d {
+                h[t, j] = wordEmbeddings[tokens[t], j] + positionEmbeddings[t, j] + tokenTypeEmbeddings[types[t], j]
+            }
+        }
+        h = layerNorm(h, weight: embeddingNorm.weight, bias: embeddingNorm.bias, eps: c.layerNormEps)
+
+        for block in blocks {
+            // Self-attention over all unmasked positions.
+            let q = block.query(h, module: block.names.query, overlay: overlay)
+            let k = block.key(h, module: block.names.key, overlay: overlay)
+            let v = block.value(h, module: block.names.value, overlay: overlay)
+            let context = k.storage.withUnsafeBufferPointer { keys in
+                v.storage.withUnsafeBufferPointer { values in
+                    attention(queries: q, keys: keys.baseAddress!, values: values.baseAddress!, keyCount: n,
+                              heads: c.headCount, kvHeads: c.headCount, headDim: c.headDim, visibility: .padding(mask))
+                }
+            }
+            // Output projection, residual, LayerNorm (post-norm).
+            var attended = block.attentionOutput(context, module: block.names.attentionOutput, overlay: overlay)
+            attended.add(h)
+            h = layerNorm(attended, weight: block.attentionNorm.weight, bias: block.attentionNorm.bias, eps: c.layerNormEps)
+            // MLP: output(act(intermediate(h))), residual, LayerNorm.
+            var inner = block.intermediate(h, module: block.names.intermediate, overlay: overlay)
+            c.activation.apply(&inner)
+            var out = block.output(inner, module: block.names.output, overlay: overlay)
+            out.add(h)
+            h = layerNorm(out, weight: block.outputNorm.weight, bias: block.outputNorm.bias, eps: c.layerNormEps)
+        }
+        return Encoding(lastHiddenState: h, embedding: pooling.pool(h, mask: mask))
+    }
+}

@@ -1,0 +1,106 @@
+// The tensors of a Hugging Face model directory: one `model.safetensors`, or shards listed by
+// `model.safetensors.index.json`. Loading is strict: every tensor must be used or explicitly ignored.
+import Foundation
+import Formats
+import LinearAlgebra
+
+/// All tensors of a model directory, with a record of which ones the architecture consumed.
+final class WeightSet {
+    private var fileOf: [String: SafetensorsFile] = [:]
+    private var used: Set<String> = []
+
+    /// Tensors already in memory (tests, benchmarks, uploads).
+    init(files: [SafetensorsFile]) throws {
+        for (index, file) in files.enumerated() {
+            for name in file.tensorNames {
+                if fileOf[name] != nil { throw ModelError.duplicateTensor(name, ["file \(index)"]) }
+                fileOf[name] = file
+            }
+        }
+    }
+
+    init(directory: URL) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ModelError.notADirectory(directory.path)
+        }
+        let index = directory.appendingPathComponent("model.safetensors.index.json")
+        let shardNames: [String]
+        if FileManager.default.fileExists(atPath: index.path) {
+            shardNames = try Self.shards(listedIn: index)
+        } else {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+            shardNames = entries.filter { $0.hasSuffix(".safetensors") }.sorted()
+        }
+        guard !shardNames.isEmpty else { throw ModelError.noWeights(directory.path) }
+        var fileNameOf: [String: String] = [:]
+        for shard in shardNames {
+            let file = try SafetensorsFile(contentsOf: directory.appendingPathComponent(shard))
+            for name in file.tensorNames {
+                if let other = fileNameOf[name] { throw ModelError.duplicateTensor(name, [other, shard]) }
+                fileNameOf[name] = shard
+                fileOf[name] = file
+            }
+        }
+    }
+
+    /// The distinct shard file names of `model.safetensors.index.json`'s `weight_map`.
+    private static func shards(listedIn index: URL) throws -> [String] {
+        guard let data = try? Data(contentsOf: index),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let map = object["weight_map"] as? [String: String] else {
+            throw ModelError.shardIndexMalformed(index.path, "expected an object with a weight_map of tensor name to file name")
+        }
+        let files = Set(map.values)
+        for file in files where file.contains("/") || !file.hasSuffix(".safetensors") {
+            throw ModelError.shardIndexMalformed(index.path, "shard \(file) is not a .safetensors file in the model directory")
+        }
+        return files.sorted()
+    }
+
+    var names: [String] { Array(fileOf.keys) }
+
+    func contains(_ name: String) -> Bool { fileOf[name] != nil }
+
+    private func file(_ name: String) throws -> SafetensorsFile {
+        guard let file = fileOf[name] else { throw ModelError.missingTensor(name) }
+        used.insert(name)
+        return file
+    }
+
+    /// A 2-D tensor of exactly `rows × cols`, converted to Float32 and checked finite.
+    func matrix(_ name: String, rows: Int, cols: Int) throws -> Matrix {
+        let m = try file(name).matrix(name)
+        guard m.rows == rows, m.cols == cols, try file(name).info(name)?.shape.count == 2 else {
+            throw ModelError.tensorShape(name, expected: [rows, cols], actual: try file(name).info(name)?.shape ?? [m.rows, m.cols])
+        }
+        guard m.isFinite else { throw ModelError.nonFiniteTensor(name) }
+        return m
+    }
+
+    /// A 1-D tensor of exactly `count` elements, converted to Float32 and checked finite.
+    func vector(_ name: String, count: Int) throws -> [Float] {
+        let shape = try file(name).info(name)?.shape ?? []
+        guard shape == [count] else { throw ModelError.tensorShape(name, expected: [count], actual: shape) }
+        let v = try file(name).floats(name)
+        guard v.allSatisfy({ $0.isFinite }) else { throw ModelError.nonFiniteTensor(name) }
+        return v
+    }
+
+    /// A linear layer `prefix.weight` (out × in) with `prefix.bias` when `bias` is true.
+    func linear(_ prefix: String, out: Int, in inFeatures: Int, bias: Bool) throws -> Linear {
+        Linear(weight: try matrix(prefix + ".weight", rows: out, cols: inFeatures),
+               bias: bias ? try vector(prefix + ".bias", count: out) : nil)
+    }
+
+    /// Marks tensors the architecture knowingly does not use (buffers, unused heads) as accounted for.
+    func ignore(where isIgnored: (String) -> Bool) {
+        for name in fileOf.keys where isIgnored(name) { used.insert(name) }
+    }
+
+    /// Throws if any tensor was neither used nor ignored: a misnamed or foreign checkpoint.
+    func requireAllUsed() throws {
+        let unused = fileOf.keys.filter { !used.contains($0) }.sorted()
+        guard unused.isEmpty else { throw ModelError.unusedTensors(unused) }
+    }
+}

@@ -1,0 +1,105 @@
+// `eckart bench`: engine throughput against the machine's own sgemm, measured in the same run.
+import Adapters
+import ArgumentParser
+import Foundation
+import LinearAlgebra
+import Models
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmark a Llama-shaped random model: prefill efficiency, LoRA overhead, merging. Prints one JSON object.")
+
+    @Option(help: "Hidden size of the random model.") var hidden = 1024
+    @Option(help: "Decoder layers.") var layers = 4
+    @Option(help: "Prompt length for prefill.") var tokens = 128
+    @Option(help: "Vocabulary size.") var vocabulary = 32000
+    @Option(help: "Timed repetitions per configuration (the minimum is reported).") var repetitions = 7
+    @Option(help: "OpenBLAS threads (default: every core).") var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() throws {
+        BLAS.setThreadCount(threads)
+        let report = try failing { try Benchmark(hidden: hidden, layers: layers, tokens: tokens, vocabulary: vocabulary,
+                                                  repetitions: repetitions).run() }
+        let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// The measurements of `eckart bench`. Every ratio is against a baseline timed in the same process.
+struct Benchmark {
+    let hidden: Int, layers: Int, tokens: Int, vocabulary: Int, repetitions: Int
+    let ranks = [8, 16, 64]
+
+    func run() throws -> [String: Any] {
+        let shape = RandomLlama(hidden: hidden, layers: layers, vocabulary: vocabulary)
+        let base = try shape.model()
+        guard case .decoder(let model) = base else { fatalError("RandomLlama builds a decoder") }
+        let prompt = (0..<tokens).map { ($0 * 7919) % vocabulary }
+
+        let peak = sgemmGFLOPS()
+        let baseFLOPs = shape.prefillFLOPs(tokens: tokens)
+
+        // Interleave configurations round by round so drift in machine load hits all of them alike.
+        var adapters: [Int: LoRAAdapter] = [:]
+        for r in ranks { adapters[r] = try shape.adapter(rank: r, on: base) }
+        let mergeStart = DispatchTime.now()
+        let merged16 = MergedAdapter(adapters[16]!, model: base)
+        let mergeMilliseconds = seconds(since: mergeStart) * 1000
+
+        var overlays: [(String, (any LinearOverlay)?)] = [("base", nil), ("merged16", merged16)]
+        for r in ranks { overlays.append(("unmerged\(r)", UnmergedAdapter(adapters[r]!))) }
+        var best = [String: Double]()
+        for round in 0...repetitions {
+            for (name, overlay) in overlays {
+                let start = DispatchTime.now()
+                _ = try model.logits(tokens: prompt, overlay: overlay)
+                let elapsed = seconds(since: start)
+                if round > 0 { best[name] = min(best[name] ?? .infinity, elapsed) }   // round 0 warms up
+            }
+        }
+
+        let baseTime = best["base"]!
+        let prefill = Double(baseFLOPs) / baseTime / 1e9
+        var overhead = [String: Double](), flopRatio = [String: Double]()
+        for r in ranks {
+            overhead["\(r)"] = rounded(best["unmerged\(r)"]! / baseTime - 1)
+            flopRatio["\(r)"] = rounded(Double(shape.adapterFLOPs(tokens: tokens, rank: r)) / Double(baseFLOPs))
+        }
+        return [
+            "model": ["hidden": hidden, "layers": layers, "intermediate": shape.intermediate, "heads": shape.heads,
+                      "vocabulary": vocabulary, "prompt_tokens": tokens, "threads": BLAS.threadCount],
+            "sgemm_gflops": rounded(peak, 1),
+            "prefill_gflops": rounded(prefill, 1),
+            "prefill_ms": rounded(baseTime * 1000, 2),
+            "prefill_efficiency": rounded(prefill / peak),
+            "unmerged_overhead": overhead,
+            "unmerged_flop_ratio": flopRatio,
+            "merged_vs_base": rounded(best["merged16"]! / baseTime),
+            "merge_ms": rounded(mergeMilliseconds, 2),
+        ]
+    }
+
+    /// Best GFLOP/s of a square 2048³ sgemm: the machine's practical peak with these threads.
+    func sgemmGFLOPS() -> Double {
+        let n = 2048
+        let a = Matrix(rows: n, cols: n, storage: (0..<(n * n)).map { Float($0 % 17) * 0.01 })
+        var c = Matrix(rows: n, cols: n)
+        var fastest = Double.infinity
+        for round in 0...3 {
+            let start = DispatchTime.now()
+            a.accumulateTimes(a, into: &c, alpha: 1, beta: 0)
+            if round > 0 { fastest = min(fastest, seconds(since: start)) }
+        }
+        return 2 * Double(n * n * n) / fastest / 1e9
+    }
+}
+
+func seconds(since start: DispatchTime) -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+}
+
+func rounded(_ x: Double, _ digits: Int = 4) -> Double {
+    let scale = pow(10, Double(digits))
+    return (x * scale).rounded() / scale
+}

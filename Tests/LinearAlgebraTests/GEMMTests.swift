@@ -1,0 +1,78 @@
+// The BLAS path against the plain loop it documents, with a fixed seed (candle's habit).
+import LinearAlgebra
+import Testing
+
+/// The reference: `C = alpha · op(A) · op(B) + beta · C`, one multiply-add at a time, in Double.
+func referenceGEMM(_ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool, alpha: Float, beta: Float, c: Matrix) -> Matrix {
+    let m = transposeA ? a.cols : a.rows, k = transposeA ? a.rows : a.cols
+    let n = transposeB ? b.rows : b.cols
+    var out = c
+    for i in 0..<m {
+        for j in 0..<n {
+            var s = 0.0
+            for p in 0..<k {
+                let x = transposeA ? a[p, i] : a[i, p]
+                let y = transposeB ? b[j, p] : b[p, j]
+                s += Double(x) * Double(y)
+            }
+            out[i, j] = alpha * Float(s) + beta * c[i, j]
+        }
+    }
+    return out
+}
+
+struct SeededMatrices {
+    var state: UInt64
+    mutating func matrix(_ rows: Int, _ cols: Int) -> Matrix {
+        Matrix(rows: rows, cols: cols, storage: (0..<(rows * cols)).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2000) / 1000 - 1
+        })
+    }
+}
+
+@Test func timesTransposedMatchesLoop() {
+    var seeded = SeededMatrices(state: 7)
+    let x = seeded.matrix(13, 37), w = seeded.matrix(29, 37)
+    let expected = referenceGEMM(x, transposeA: false, w, transposeB: true, alpha: 1, beta: 0, c: Matrix(rows: 13, cols: 29))
+    #expect(x.timesTransposed(w).maxAbsDifference(expected) < 1e-5)
+}
+
+@Test func accumulateTimesHonoursAlphaAndBeta() {
+    var seeded = SeededMatrices(state: 11)
+    let a = seeded.matrix(17, 5), b = seeded.matrix(5, 23)
+    var c = seeded.matrix(17, 23)
+    let expected = referenceGEMM(a, transposeA: false, b, transposeB: false, alpha: 0.5, beta: 1, c: c)
+    a.accumulateTimes(b, into: &c, alpha: 0.5, beta: 1)
+    #expect(c.maxAbsDifference(expected) < 1e-5)
+}
+
+@Test func stridedGEMMAddressesOneHead() {
+    // Two "heads" of width 3 side by side in a 4×6 matrix; multiply only the second by a 3×2.
+    var seeded = SeededMatrices(state: 3)
+    let wide = seeded.matrix(4, 6), right = seeded.matrix(3, 2)
+    var out = [Float](repeating: 0, count: 8)
+    wide.storage.withUnsafeBufferPointer { a in
+        right.storage.withUnsafeBufferPointer { b in
+            out.withUnsafeMutableBufferPointer { c in
+                gemm(.none, .none, m: 4, n: 2, k: 3, a: a.baseAddress! + 3, lda: 6, b: b.baseAddress!, ldb: 2,
+                     c: c.baseAddress!, ldc: 2)
+            }
+        }
+    }
+    let head = Matrix(rows: 4, cols: 3, storage: (0..<4).flatMap { i in (3..<6).map { wide[i, $0] } })
+    let expected = referenceGEMM(head, transposeA: false, right, transposeB: false, alpha: 1, beta: 0, c: Matrix(rows: 4, cols: 2))
+    #expect(Matrix(rows: 4, cols: 2, storage: out).maxAbsDifference(expected) < 1e-6)
+}
+
+@Test func transposeAndRowOperations() {
+    var m = Matrix(rows: 2, cols: 3, storage: [1, 2, 3, 4, 5, 6])
+    #expect(m.transposed() == Matrix(rows: 3, cols: 2, storage: [1, 4, 2, 5, 3, 6]))
+    m.addRowVector([1, 0, -1])
+    #expect(m.storage == [2, 2, 2, 5, 5, 5])
+    m.scaleColumns(by: [1, 2, 3])
+    #expect(m.storage == [2, 4, 6, 5, 10, 15])
+    m.scaleRows(by: [0.5, 0.2])
+    #expect(m.storage == [1, 2, 3, 1, 2, 3])
+    #expect(Matrix(rows: 1, cols: 2, storage: [3, 4]).rowNorms() == [5])
+}
