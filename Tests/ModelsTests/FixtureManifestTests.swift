@@ -1,0 +1,22 @@
+// The committed fixtures are exactly what generate.py wrote: MANIFEST.sha256 pins every file.
+import FixtureSupport
+import Foundation
+import Testing
+
+@Test func fixturesMatchTheirManifest() throws {
+    let manifest = try String(contentsOf: Fixtures.directory.appendingPathComponent("MANIFEST.sha256"), encoding: .utf8)
+    let listed = manifest.split(separator: "\n").map { $0.split(separator: " ", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) }
+    #expect(listed.count > 50)
+    // Verify with coreutils' sha256sum, which reads the manifest format natively.
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["sha256sum", "--check", "--quiet", "MANIFEST.sha256"]
+    process.currentDirectoryURL = Fixtures.directory
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, "fixtures differ from MANIFEST.sha256: \(text)")
+}
