@@ -39,21 +39,16 @@ public struct DecoderConfig: Sendable, Equatable {
         default: throw ModelError.unsupportedArchitecture(architecture)
         }
         self.architecture = architecture
-        func required(_ value: Int?, _ field: String) throws -> Int {
-            guard let value else { throw ModelError.missingConfigField(field) }
-            guard value > 0 else { throw ModelError.invalidConfig("\(field) must be positive, got \(value)") }
-            return value
-        }
-        vocabularySize = try required(file.vocabSize, "vocab_size")
-        hiddenSize = try required(file.hiddenSize, "hidden_size")
-        intermediateSize = try required(file.intermediateSize, "intermediate_size")
-        layerCount = try required(file.numHiddenLayers, "num_hidden_layers")
-        headCount = try required(file.numAttentionHeads, "num_attention_heads")
-        kvHeadCount = try required(file.numKeyValueHeads ?? file.numAttentionHeads, "num_key_value_heads")
+        vocabularySize = try requiredPositive(file.vocabSize, "vocab_size")
+        hiddenSize = try requiredPositive(file.hiddenSize, "hidden_size")
+        intermediateSize = try requiredPositive(file.intermediateSize, "intermediate_size")
+        layerCount = try requiredPositive(file.numHiddenLayers, "num_hidden_layers")
+        headCount = try requiredPositive(file.numAttentionHeads, "num_attention_heads")
+        kvHeadCount = try requiredPositive(file.numKeyValueHeads ?? file.numAttentionHeads, "num_key_value_heads")
         guard headCount % kvHeadCount == 0 else {
             throw ModelError.invalidConfig("num_attention_heads \(headCount) is not a multiple of num_key_value_heads \(kvHeadCount)")
         }
-        headDim = try required(file.headDim ?? hiddenSize / headCount, "head_dim")
+        headDim = try requiredPositive(file.headDim ?? hiddenSize / headCount, "head_dim")
         guard headDim % 2 == 0 else { throw ModelError.invalidConfig("head_dim \(headDim) must be even for RoPE") }
         activation = try Activation(configName: file.hiddenAct ?? "silu")
         rmsNormEps = Float(file.rmsNormEps ?? 1e-6)

@@ -20,16 +20,11 @@ public struct EncoderConfig: Sendable, Equatable {
             throw ModelError.unsupportedArchitecture(architecture)
         }
         self.architecture = architecture
-        func required(_ value: Int?, _ field: String) throws -> Int {
-            guard let value else { throw ModelError.missingConfigField(field) }
-            guard value > 0 else { throw ModelError.invalidConfig("\(field) must be positive, got \(value)") }
-            return value
-        }
-        vocabularySize = try required(file.vocabSize, "vocab_size")
-        hiddenSize = try required(file.hiddenSize, "hidden_size")
-        intermediateSize = try required(file.intermediateSize, "intermediate_size")
-        layerCount = try required(file.numHiddenLayers, "num_hidden_layers")
-        headCount = try required(file.numAttentionHeads, "num_attention_heads")
+        vocabularySize = try requiredPositive(file.vocabSize, "vocab_size")
+        hiddenSize = try requiredPositive(file.hiddenSize, "hidden_size")
+        intermediateSize = try requiredPositive(file.intermediateSize, "intermediate_size")
+        layerCount = try requiredPositive(file.numHiddenLayers, "num_hidden_layers")
+        headCount = try requiredPositive(file.numAttentionHeads, "num_attention_heads")
         guard hiddenSize % headCount == 0 else {
             throw ModelError.invalidConfig("hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(headCount)")
         }

@@ -42,3 +42,10 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+/// A config.json size field that must be present and positive.
+func requiredPositive(_ value: Int?, _ field: String) throws -> Int {
+    guard let value else { throw ModelError.missingConfigField(field) }
+    guard value > 0 else { throw ModelError.invalidConfig("\(field) must be positive, got \(value)") }
+    return value
+}
