@@ -51,34 +51,37 @@ public enum JSONError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    public var description: String { "invalid JSON: " + detail }
+
+    /// The message without the "invalid JSON: " prefix.
+    public var detail: String {
         switch self {
         case .unexpectedEndOfInput(let offset, let expected):
-            return "invalid JSON: input ends at byte \(offset), expected \(expected)"
+            return "input ends at byte \(offset), expected \(expected)"
         case .unexpectedCharacter(let offset, let found, let expected):
-            return "invalid JSON: unexpected \(JSONError.describe(found)) at byte \(offset), expected \(expected)"
+            return "unexpected \(JSONError.describe(found)) at byte \(offset), expected \(expected)"
         case .trailingComma(let offset):
-            return "invalid JSON: trailing comma at byte \(offset)"
+            return "trailing comma at byte \(offset)"
         case .leadingZero(let offset):
-            return "invalid JSON: number at byte \(offset) has a leading zero"
+            return "number at byte \(offset) has a leading zero"
         case .numberOutOfRange(let offset):
-            return "invalid JSON: number at byte \(offset) is too large for a 64-bit float"
+            return "number at byte \(offset) is too large for a 64-bit float"
         case .invalidEscape(let offset, let found):
-            return "invalid JSON: invalid escape \\\(found) at byte \(offset)"
+            return "invalid escape \\\(found) at byte \(offset)"
         case .invalidUnicodeEscape(let offset):
-            return "invalid JSON: \\u escape at byte \(offset) needs four hexadecimal digits"
+            return "\\u escape at byte \(offset) needs four hexadecimal digits"
         case .loneSurrogate(let offset, let unit):
-            return "invalid JSON: \\u\(JSONError.hex4(unit)) at byte \(offset) is an unpaired UTF-16 surrogate"
+            return "\\u\(JSONError.hex4(unit)) at byte \(offset) is an unpaired UTF-16 surrogate"
         case .controlCharacterInString(let offset, let byte):
-            return "invalid JSON: unescaped control character U+\(JSONError.hex4(UInt16(byte))) in string at byte \(offset)"
+            return "unescaped control character U+\(JSONError.hex4(UInt16(byte))) in string at byte \(offset)"
         case .invalidUTF8(let offset):
-            return "invalid JSON: malformed UTF-8 at byte \(offset)"
+            return "malformed UTF-8 at byte \(offset)"
         case .duplicateKey(let key, let offset):
-            return "invalid JSON: duplicate key \(JSONValue.string(key).serialized()) at byte \(offset)"
+            return "duplicate key \(JSONValue.string(key).serialized()) at byte \(offset)"
         case .depthLimitExceeded(let offset, let limit):
-            return "invalid JSON: nesting deeper than \(limit) levels at byte \(offset)"
+            return "nesting deeper than \(limit) levels at byte \(offset)"
         case .trailingData(let offset):
-            return "invalid JSON: unexpected data after the value at byte \(offset)"
+            return "unexpected data after the value at byte \(offset)"
         }
     }
 

@@ -11,11 +11,17 @@
 
 /// A JSON value.
 public enum JSONValue: Sendable, Equatable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number; integers are kept exactly (see `JSONNumber`).
     case number(JSONNumber)
+    /// A string (any Unicode text; escapes already decoded).
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object: members in document order, unique keys.
     case object(JSONObject)
 
     /// The value of a `number` that is an integer and fits `Int` exactly (see `JSONNumber.intValue`).
@@ -36,26 +42,31 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
+    /// The value of a `bool`.
     public var boolValue: Bool? {
         if case .bool(let b) = self { return b }
         return nil
     }
 
+    /// The value of a `string`.
     public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
+    /// The elements of an `array`.
     public var arrayValue: [JSONValue]? {
         if case .array(let a) = self { return a }
         return nil
     }
 
+    /// The members of an `object`.
     public var objectValue: JSONObject? {
         if case .object(let o) = self { return o }
         return nil
     }
 
+    /// True for `null`.
     public var isNull: Bool { self == .null }
 
     /// Structural equality; strings compare by UTF-8 bytes, numbers by value (`1 == 1.0`), objects
@@ -108,23 +119,32 @@ public struct JSONNumber: Sendable, Equatable, CustomStringConvertible,
         case int(Int64)
         case uint(UInt64)  // only values above Int64.max
         case double(Double)
+        case float(Float)  // serialized with Float's shortest representation
     }
 
     let storage: Storage
 
+    /// An exact integer.
     public init(_ value: Int64) { storage = .int(value) }
+    /// An exact integer.
     public init(_ value: Int) { storage = .int(Int64(value)) }
+    /// An exact non-negative integer (the full UInt64 range).
     public init(_ value: UInt64) { storage = value <= UInt64(Int64.max) ? .int(Int64(value)) : .uint(value) }
     /// A non-integer number. A non-finite value serializes as `null` (JSON has no NaN or infinity).
     public init(_ value: Double) { storage = .double(value) }
+    /// A Float32 number, serialized with the shortest text that reads back as the same Float
+    /// (`0.1`, not `0.10000000149011612`). Non-finite values serialize as `null`.
+    public init(_ value: Float) { storage = .float(value) }
     public init(integerLiteral value: Int) { self.init(value) }
     public init(floatLiteral value: Double) { self.init(value) }
 
     /// True when the number is an exact integer written without fraction or exponent (`12`, not
     /// `12.0` or `1.2e1`) and within the range of Int64 or UInt64.
     public var isInteger: Bool {
-        if case .double = storage { return false }
-        return true
+        switch storage {
+        case .int, .uint: return true
+        case .double, .float: return false
+        }
     }
 
     /// The nearest Double.
@@ -133,6 +153,7 @@ public struct JSONNumber: Sendable, Equatable, CustomStringConvertible,
         case .int(let v): return Double(v)
         case .uint(let v): return Double(v)
         case .double(let v): return v
+        case .float(let v): return Double(v)
         }
     }
 
@@ -143,6 +164,7 @@ public struct JSONNumber: Sendable, Equatable, CustomStringConvertible,
         case .int(let v): return v
         case .uint: return nil
         case .double(let v): return Int64(exactly: v)
+        case .float(let v): return Int64(exactly: v)
         }
     }
 
@@ -152,6 +174,7 @@ public struct JSONNumber: Sendable, Equatable, CustomStringConvertible,
         case .int(let v): return UInt64(exactly: v)
         case .uint(let v): return v
         case .double(let v): return UInt64(exactly: v)
+        case .float(let v): return UInt64(exactly: v)
         }
     }
 
@@ -160,14 +183,21 @@ public struct JSONNumber: Sendable, Equatable, CustomStringConvertible,
 
     /// Equal when they denote the same number: `1`, `1.0` and `1e0` are equal; `0` and `-0.0` too.
     public static func == (lhs: JSONNumber, rhs: JSONNumber) -> Bool {
-        switch (lhs.storage, rhs.storage) {
+        switch (lhs.widened, rhs.widened) {
         case (.int(let a), .int(let b)): return a == b
         case (.uint(let a), .uint(let b)): return a == b
         case (.double(let a), .double(let b)): return a == b
         case (.int(let a), .double(let b)), (.double(let b), .int(let a)): return Int64(exactly: b) == a
         case (.uint(let a), .double(let b)), (.double(let b), .uint(let a)): return UInt64(exactly: b) == a
         case (.int, .uint), (.uint, .int): return false
+        case (.float, _), (_, .float): return false  // not reached: widened
         }
+    }
+
+    /// Storage with Float widened to Double (exactly), for comparisons.
+    private var widened: Storage {
+        if case .float(let f) = storage { return .double(Double(f)) }
+        return storage
     }
 
     /// The JSON text of the number (`null` for NaN or infinity).
@@ -178,6 +208,8 @@ public struct JSONNumber: Sendable, Equatable, CustomStringConvertible,
         case .double(let v):
             // Swift prints the shortest representation that round-trips: "0.1", "1e-07", "1e+20",
             // "-0.0"; all valid JSON number syntax.
+            return v.isFinite ? v.description : "null"
+        case .float(let v):
             return v.isFinite ? v.description : "null"
         }
     }
@@ -193,6 +225,7 @@ public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionary
     private var positions: [UTF8Key: Int]? = nil
     private static let indexThreshold = 8
 
+    /// An empty object.
     public init() {}
 
     /// An object with `members` in the given order. Keys must be unique.
@@ -207,13 +240,16 @@ public struct JSONObject: Sendable, Equatable, Sequence, ExpressibleByDictionary
         self.init(uniqueKeysWithValues: elements)
     }
 
+    /// The number of members.
     public var count: Int { members.count }
+    /// True when the object has no members.
     public var isEmpty: Bool { members.isEmpty }
     /// The keys in order.
     public var keys: [String] { members.map(\.key) }
     /// The values in key order.
     public var values: [JSONValue] { members.map(\.value) }
 
+    /// True when `key` is a member (compared by UTF-8 bytes).
     public func contains(_ key: String) -> Bool { position(of: key) != nil }
 
     /// The value for `key`. Setting a new key appends it; setting an existing key replaces its value in

@@ -111,7 +111,7 @@ public enum SafetensorsError: Error, Equatable, Sendable, CustomStringConvertibl
             let what = found.isEmpty ? "the header is empty" : "found \(JSONError.describe(found))"
             return "header must be a JSON object starting with '{', \(what)"
         case .headerInvalidJSON(_, let error):
-            return "header is not valid JSON (offsets from the start of the header): \(error.description)"
+            return "header is not valid JSON: \(error.detail) (byte offsets count from the start of the header)"
         case .tensorEntryNotAnObject(_, let tensor, let found):
             return "header entry for tensor \(quoted(tensor)) must be an object with dtype, shape and data_offsets, found \(found)"
         case .missingTensorField(_, let tensor, let field):

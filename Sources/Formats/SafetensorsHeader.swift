@@ -15,6 +15,7 @@
 public struct SafetensorsTensorInfo: Sendable, Equatable {
     /// The tensor's name (its key in the header).
     public let name: String
+    /// The element type.
     public let dtype: SafetensorsDType
     /// Dimensions, outermost first (row-major). `[]` is a scalar.
     public let shape: [Int]

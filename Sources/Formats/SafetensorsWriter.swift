@@ -52,8 +52,11 @@ public enum SafetensorsWriterError: Error, Equatable, Sendable, CustomStringConv
 public enum SafetensorsWriter {
     /// One tensor to write: a name, a shape and its elements.
     public struct Tensor: Sendable {
+        /// The tensor's key in the header.
         public let name: String
+        /// The element type written.
         public let dtype: SafetensorsDType
+        /// Dimensions, outermost first.
         public let shape: [Int]
         fileprivate let payload: Payload
 

@@ -118,6 +118,10 @@ func validDocumentRoundTrips(text: String) throws {
     // Mixed forms compare by value.
     #expect(try JSONValue.parse("1") == JSONValue.parse("1.0"))
     #expect(JSONNumber(Double.nan).description == "null")
+    // Float32 values keep their own shortest representation and compare by value.
+    #expect(JSONValue.array([.number(JSONNumber(Float(0.1))), .number(JSONNumber(Float(-2.5e-8))), .number(JSONNumber(Float.nan))]).serialized() == "[0.1,-2.5e-08,null]")
+    #expect(JSONNumber(Float(0.5)) == 0.5 && JSONNumber(Float(3)) == 3 && JSONNumber(Float(3)).intValue == 3)
+    #expect(JSONNumber(Float(0.1)) != 0.1)
     #expect(JSONValue.array([.number(JSONNumber(Double.infinity)), 1e-7, 1e20]).serialized() == "[null,1e-07,1e+20]")
 }
 

@@ -144,6 +144,8 @@ func tensorHeader(_ name: String = "t", dtype: String = "F32", shape: String, of
         #expect(throws: SafetensorsError.headerInvalidJSON(file: file, .duplicateKey("w", offset: 54))) {
             try loadSafetensors(safetensorsBytes(header, data: [UInt8](repeating: 0, count: 8)))
         }
+        #expect(SafetensorsError.headerInvalidJSON(file: "m", .duplicateKey("w", offset: 54)).description
+            == #"safetensors file m: header is not valid JSON: duplicate key "w" at byte 54 (byte offsets count from the start of the header)"#)
         // Also inside an entry.
         #expect(throws: SafetensorsError.headerInvalidJSON(file: file, .duplicateKey("dtype", offset: 20))) {
             try loadSafetensors(safetensorsBytes(#"{"w":{"dtype":"F32","dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0]))
@@ -384,5 +386,51 @@ func tensorHeader(_ name: String = "t", dtype: String = "F32", shape: String, of
             Issue.record("expected invalidTensorField for shape")
             return
         }
+    }
+}
+
+@Suite struct SafetensorsRobustnessTests {
+    /// Random corruptions of a valid file either load (and then every tensor reads) or throw a
+    /// SafetensorsError; nothing traps or reads outside the buffer (debug builds check every access).
+    @Test func corruptedFilesNeverCrash() throws {
+        let valid = try SafetensorsWriter.serialize([
+            .init(name: "w", shape: [2, 3], values: [1, 2, 3, 4, 5, 6]),
+            .init(name: "h", dtype: .f16, shape: [2], bytes: [0, 0x3C, 0, 0xC0]),
+            .init(name: "i", dtype: .i64, shape: [1], bytes: [1, 0, 0, 0, 0, 0, 0, 0]),
+            .init(name: "q", dtype: .f4, shape: [4], bytes: [0x12, 0x34]),
+        ], metadata: ["k": "v"])
+        var random = FormatsTestRandom(state: 99)
+        let interesting = Array(#"{}[]",:0123456789-e. "#.utf8) + [0x00, 0xFF, 0x80, 0xC3]
+        var loaded = 0
+        for _ in 0..<5_000 {
+            var bytes = valid
+            for _ in 0..<(1 + random.below(3)) {
+                switch random.below(5) {
+                case 0:  // truncate
+                    bytes.removeLast(random.below(bytes.count + 1))
+                case 1:  // change the length field
+                    if bytes.count >= 8 { bytes[random.below(8)] = UInt8(truncatingIfNeeded: random.next()) }
+                case 2:  // overwrite a header byte with a JSON-ish byte
+                    if !bytes.isEmpty { bytes[random.below(min(bytes.count, 8 + 200))] = interesting[random.below(interesting.count)] }
+                case 3:  // insert a byte
+                    bytes.insert(interesting[random.below(interesting.count)], at: random.below(bytes.count + 1))
+                default:  // append bytes
+                    bytes += (0..<random.below(16)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+                }
+            }
+            do {
+                let file = try loadSafetensors(bytes)
+                loaded += 1
+                for info in file.tensors {
+                    _ = try file.rawBytes(info.name)
+                    if SafetensorsDType.convertibleToFloat.contains(info.dtype) { _ = try file.floats(info.name) }
+                    if info.dtype.isInteger { _ = try? file.integers(info.name) }
+                    if info.shape.count <= 2, SafetensorsDType.convertibleToFloat.contains(info.dtype) { _ = try file.matrix(info.name) }
+                }
+            } catch is SafetensorsError {
+                // Refused: fine.
+            }
+        }
+        #expect(loaded > 0)
     }
 }
