@@ -26,10 +26,13 @@ let package = Package(
         .target(name: "Models", dependencies: ["LinearAlgebra", "Formats"]),
         // PEFT LoRA / DoRA adapters: loading, validation, unmerged and merged application.
         .target(name: "Adapters", dependencies: ["LinearAlgebra", "Formats", "Models"]),
+        .target(name: "HTTP"),
+        // The HTTP API: routes, handlers, JSON types, scheduler, metrics.
+        .target(name: "Server", dependencies: ["HTTP", "Adapters", "Models", "Formats", "LinearAlgebra"]),
         .executableTarget(
             name: "eckart",
             dependencies: [
-                "LinearAlgebra", "Formats", "Models", "Adapters",
+                "LinearAlgebra", "Formats", "Models", "Adapters", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -40,6 +43,8 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "LinearAlgebra"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "CLITests", dependencies: ["eckart", "FixtureSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
     ]
 )

@@ -44,7 +44,7 @@ public enum Fixtures {
 }
 
 /// One `expected/<case>.json`: inputs and what transformers + peft computed for them.
-public struct ExpectedOutput: Decodable {
+public struct ExpectedOutput: Decodable, Sendable {
     public let model: String
     public let adapter: String?
     public let tokens: [Int]

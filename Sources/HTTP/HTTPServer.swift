@@ -1,0 +1,151 @@
+// The listener: binds, accepts on a DispatchSource, enforces the connection
+// limit, and shuts down gracefully. Per-connection work is in Connection.swift.
+
+import Dispatch
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Handles one request. Runs on a concurrent queue; must eventually answer through the sink.
+public typealias HTTPHandler = @Sendable (HTTPRequest, any ResponseSink) -> Void
+
+public struct HTTPServerConfiguration: Sendable {
+    public var host: String
+    /// 0 picks a free port; read it back from `HTTPServer.port`.
+    public var port: Int
+    public var backlog: Int
+    /// Connections beyond this get a 503 JSON error and are closed at once.
+    public var maxConnections: Int
+    /// Seconds allowed from a request's first byte to the end of its header section. → 408
+    public var headerReadTimeout: Double
+    /// Seconds a keep-alive connection may sit idle (or a body may stall) before closing.
+    public var idleTimeout: Double
+    /// Seconds a write may wait for the client to accept data.
+    public var writeTimeout: Double
+    public var limits: ParserLimits
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, backlog: Int = 128, maxConnections: Int = 256,
+                headerReadTimeout: Double = 10, idleTimeout: Double = 60, writeTimeout: Double = 30,
+                limits: ParserLimits = ParserLimits()) {
+        self.host = host
+        self.port = port
+        self.backlog = backlog
+        self.maxConnections = maxConnections
+        self.headerReadTimeout = headerReadTimeout
+        self.idleTimeout = idleTimeout
+        self.writeTimeout = writeTimeout
+        self.limits = limits
+    }
+}
+
+public final class HTTPServer: @unchecked Sendable {
+    public let configuration: HTTPServerConfiguration
+    private let handler: HTTPHandler
+    private let acceptQueue = DispatchQueue(label: "eckart.http.accept")
+    private let handlerQueue = DispatchQueue(label: "eckart.http.handlers", attributes: .concurrent)
+
+    private let lock = NSLock()
+    private var listenFD: Int32 = -1
+    private var acceptSource: DispatchSourceRead?
+    private var connections: [Int: Connection] = [:]
+    private var nextID = 0
+    private var boundPort = 0
+    private var running = false
+
+    public init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler) {
+        self.configuration = configuration
+        self.handler = handler
+    }
+
+    /// The bound port (meaningful after `start()`).
+    public var port: Int { lock.withLock { boundPort } }
+
+    /// Connections currently open.
+    public var connectionCount: Int { lock.withLock { connections.count } }
+
+    /// Binds and starts accepting. Also sets SIGPIPE to ignored for the process
+    /// (writes use MSG_NOSIGNAL as well; this covers any other descriptor).
+    public func start() throws {
+        signal(SIGPIPE, SIG_IGN)
+        let (fd, port) = try Socket.listen(host: configuration.host, port: configuration.port, backlog: configuration.backlog)
+        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: acceptQueue)
+        source.setEventHandler { [weak self] in self?.acceptPending() }
+        source.setCancelHandler { close(fd) }
+        lock.withLock {
+            listenFD = fd
+            boundPort = port
+            acceptSource = source
+            running = true
+        }
+        source.resume()
+    }
+
+    private func acceptPending() {
+        // Bounded: at most 64 accepts per readiness event; the source fires again if more wait.
+        for _ in 0..<64 {
+            let fd = lock.withLock { running ? listenFD : -1 }
+            guard fd >= 0, let client = Socket.accept(fd) else { return }
+            let connection: Connection? = lock.withLock {
+                guard connections.count < configuration.maxConnections else { return nil }
+                nextID += 1
+                let c = Connection(id: nextID, fd: client, config: configuration, handler: handler,
+                                   handlerQueue: handlerQueue, onClosed: { [weak self] id in self?.remove(id) })
+                connections[nextID] = c
+                return c
+            }
+            if let connection {
+                connection.start()
+            } else {
+                rejectOverCapacity(client)
+            }
+        }
+    }
+
+    private func rejectOverCapacity(_ fd: Int32) {
+        let error = HTTPError(.serviceUnavailable, code: "too_many_connections",
+                              message: "The server has reached its limit of \(configuration.maxConnections) connections")
+        _ = Socket.sendAll(fd, ResponseWriter.serialize(error.response, close: true), timeout: 1)
+        Glibc.shutdown(fd, Int32(SHUT_WR))
+        // Drain whatever the client already sent so close() does not reset the connection.
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        for _ in 0..<16 where scratch.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {}
+        close(fd)
+    }
+
+    private func remove(_ id: Int) {
+        lock.withLock { _ = connections.removeValue(forKey: id) }
+    }
+
+    /// Stops accepting, lets in-flight requests finish, closes idle connections, and
+    /// returns once every connection is closed or `timeout` seconds have passed (then
+    /// the rest are closed forcibly). Returns true if everything finished in time.
+    /// Blocks the caller; do not call it from a handler.
+    @discardableResult
+    public func shutdown(timeout: Double) -> Bool {
+        let open: [Connection] = lock.withLock {
+            guard running else { return [] }
+            running = false
+            acceptSource?.cancel()
+            acceptSource = nil
+            listenFD = -1
+            return Array(connections.values)
+        }
+        for connection in open { connection.beginShutdown() }
+        let clean = waitForConnections(timeout: timeout)
+        if !clean {
+            for connection in lock.withLock({ Array(connections.values) }) { connection.forceClose() }
+            _ = waitForConnections(timeout: 1)
+        }
+        return clean
+    }
+
+    private func waitForConnections(timeout: Double) -> Bool {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, timeout) * 1e9)
+        while connectionCount > 0 {
+            if DispatchTime.now().uptimeNanoseconds >= deadline { return false }
+            usleep(5_000)
+        }
+        return true
+    }
+}

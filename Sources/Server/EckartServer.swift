@@ -1,0 +1,54 @@
+// The Eckart HTTP API: routes, authentication, per-request metrics and error mapping.
+import Adapters
+import Dispatch
+import Foundation
+import HTTP
+import LinearAlgebra
+import Models
+
+/// One server process: the base model, its adapter registry and the HTTP listener.
+public final class EckartServer: Sendable {
+    public let options: ServerOptions
+    let model: BaseModel
+    let registry: AdapterRegistry
+    let service: InferenceService
+    let metrics = Metrics()
+    private let http: HTTPServer
+
+    /// Opens the adapter store, registers every stored adapter again (damaged entries are reported
+    /// in `startupReport`, never fatal) and prepares the listener.
+    public init(model: BaseModel, options: ServerOptions) throws {
+        self.options = options
+        self.model = model
+        let store = try AdapterStore(root: options.adapterDirectory)
+        registry = AdapterRegistry(model: model, store: store, loadedBudget: options.loadedCacheBytes,
+                                   mergedBudget: options.mergedCacheBytes, maxRank: options.maxAdapterRank)
+        startupReport = registry.start()
+        service = InferenceService(model: model, registry: registry,
+                                   scheduler: InferenceScheduler(concurrency: options.inferenceConcurrency), metrics: metrics)
+        let configuration = HTTPServerConfiguration(
+            host: options.host, port: options.port, maxConnections: options.maxConnections,
+            headerReadTimeout: options.headerReadTimeout, idleTimeout: options.idleTimeout,
+            limits: ParserLimits(maxHeaderBytes: options.maxHeaderBytes, maxBodyBytes: options.maxUploadBytes))
+        var router = Router()
+        routeTable = Routes(model: model, registry: registry, service: service, metrics: metrics, options: options)
+            .install(into: &router)
+        http = HTTPServer(configuration: configuration, handler: router.handler)
+    }
+
+    /// Every route as "METHOD /pattern", in registration order.
+    public let routeTable: [String]
+
+    /// What re-registering the store found at start.
+    public let startupReport: AdapterScanReport
+
+    /// Binds and starts accepting connections.
+    public func start() throws { try http.start() }
+
+    /// The bound port (useful with port 0).
+    public var port: Int { http.port }
+
+    /// Stops accepting, lets in-flight requests finish (up to `timeout` seconds), then closes.
+    @discardableResult
+    public func shutdown(timeout: Double = 30) -> Bool { http.shutdown(timeout: timeout) }
+}

@@ -1,0 +1,32 @@
+// Everything `eckart serve` can be told, with the defaults the README documents.
+import Foundation
+
+/// Settings of one Eckart server process.
+public struct ServerOptions: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Where uploaded adapters are stored, one PEFT directory per id.
+    public var adapterDirectory = URL(fileURLWithPath: "data/adapters")
+    /// `POST /adapters` with a `path` may only load directories below this root; nil disables it.
+    public var adapterRoot: URL? = nil
+    /// When set, every route but /healthz, /readyz and /metrics needs `Authorization: Bearer <key>`.
+    public var apiKey: String? = nil
+    public var loadedCacheBytes = 512 << 20
+    public var mergedCacheBytes = 1024 << 20
+    public var maxAdapterRank = 1024
+    /// Largest request body for adapter uploads; JSON endpoints accept at most `maxJSONBodyBytes`.
+    public var maxUploadBytes = 512 << 20
+    public var maxJSONBodyBytes = 8 << 20
+    public var maxHeaderBytes = 16 << 10
+    public var headerReadTimeout = 10.0
+    public var idleTimeout = 60.0
+    public var maxConnections = 256
+    /// Engine jobs run at once (see `InferenceScheduler`).
+    public var inferenceConcurrency = 1
+    /// The name `/model` reports (the model directory's name).
+    public var modelName = "model"
+    /// Called once per answered request with a one-line summary; the executable logs it.
+    public var requestLog: (@Sendable (String) -> Void)? = nil
+
+    public init() {}
+}

@@ -1,0 +1,99 @@
+// `eckart serve`: load the base model once and serve adapters over HTTP until SIGINT/SIGTERM.
+import ArgumentParser
+import Dispatch
+import Foundation
+import LinearAlgebra
+import Logging
+import Models
+import Server
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve a base model and its LoRA adapters over HTTP/1.1 + JSON.")
+
+    @Option(help: "A Hugging Face model directory (config.json + *.safetensors).") var model: String
+    @Option(help: "Address to bind.") var host = "127.0.0.1"
+    @Option(help: "Port to bind (0 picks a free one).") var port = 8080
+    @Option(help: "Where uploaded adapters are stored.") var adapterDir = "data/adapters"
+    @Option(help: "Directory under which POST /adapters may load adapters by path (off when unset).") var adapterRoot: String?
+    @Option(help: "Require Authorization: Bearer KEY (or set ECKART_API_KEY).") var apiKey: String?
+    @Option(help: "Memory budget of loaded adapters, MiB.") var adapterCacheMb = 512
+    @Option(help: "Memory budget of merged weights, MiB.") var mergedCacheMb = 1024
+    @Option(help: "Refuse adapters above this rank.") var maxAdapterRank = 1024
+    @Option(help: "Largest upload body, MiB.") var maxUploadMb = 512
+    @Option(help: "Largest JSON request body, MiB.") var maxJsonMb = 8
+    @Option(help: "Largest request header section, KiB.") var maxHeaderKb = 16
+    @Option(help: "Seconds to read a request's headers.") var headerTimeout = 10.0
+    @Option(help: "Seconds a keep-alive connection may idle.") var idleTimeout = 60.0
+    @Option(help: "Open connections beyond which new ones get 503.") var maxConnections = 256
+    @Option(help: "Engine jobs at once; 1 lets OpenBLAS use every core for each job.") var inferenceConcurrency = 1
+
+    func validate() throws {
+        for (name, value) in [("--adapter-cache-mb", adapterCacheMb), ("--merged-cache-mb", mergedCacheMb),
+                              ("--max-upload-mb", maxUploadMb), ("--max-json-mb", maxJsonMb), ("--max-header-kb", maxHeaderKb),
+                              ("--max-connections", maxConnections), ("--inference-concurrency", inferenceConcurrency),
+                              ("--max-adapter-rank", maxAdapterRank)] where value < 1 {
+            throw ValidationError("\(name) must be at least 1")
+        }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+    }
+
+    func run() throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "eckart")
+        logger.logLevel = .info
+        // One job at a time gets every core through OpenBLAS; several jobs get one thread each.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        BLAS.setThreadCount(inferenceConcurrency == 1 ? cores : 1)
+
+        let server = try failing { () throws -> EckartServer in
+            let start = DispatchTime.now()
+            let base = try BaseModel.load(directory: URL(fileURLWithPath: model))
+            logger.info("loaded \(base.architecture) from \(model) in \(Int(seconds(since: start) * 1000)) ms")
+            var options = ServerOptions()
+            options.host = host
+            options.port = port
+            options.adapterDirectory = URL(fileURLWithPath: adapterDir)
+            options.adapterRoot = adapterRoot.map { URL(fileURLWithPath: $0) }
+            options.apiKey = apiKey ?? ProcessInfo.processInfo.environment["ECKART_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+            options.loadedCacheBytes = adapterCacheMb << 20
+            options.mergedCacheBytes = mergedCacheMb << 20
+            options.maxAdapterRank = maxAdapterRank
+            options.maxUploadBytes = maxUploadMb << 20
+            options.maxJSONBodyBytes = maxJsonMb << 20
+            options.maxHeaderBytes = maxHeaderKb << 10
+            options.headerReadTimeout = headerTimeout
+            options.idleTimeout = idleTimeout
+            options.maxConnections = maxConnections
+            options.inferenceConcurrency = inferenceConcurrency
+            options.modelName = URL(fileURLWithPath: model).lastPathComponent
+            let requestLogger = logger
+            options.requestLog = { @Sendable line in requestLogger.info("\(line)") }
+            let server = try EckartServer(model: base, options: options)
+            let report = server.startupReport
+            logger.info("adapters: \(report.valid.count) registered from \(adapterDir)")
+            for damaged in report.damaged { logger.warning("skipped damaged adapter \(damaged.id): \(damaged.reason)") }
+            try server.start()
+            return server
+        }
+        logger.info("listening on http://\(host):\(server.port)")
+        waitForTermination()
+        logger.info("shutting down: finishing in-flight requests")
+        server.shutdown(timeout: 30)
+    }
+}
+
+/// Blocks until SIGINT or SIGTERM arrives.
+private func waitForTermination() {
+    let done = DispatchSemaphore(value: 0)
+    var sources: [DispatchSourceSignal] = []
+    for signalNumber in [SIGINT, SIGTERM] {
+        signal(signalNumber, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+        source.setEventHandler { @Sendable in done.signal() }
+        source.resume()
+        sources.append(source)
+    }
+    done.wait()
+    withExtendedLifetime(sources) {}
+}

@@ -1,0 +1,86 @@
+// A real Eckart server on a free loopback port, and a small blocking HTTP client for tests.
+import FixtureSupport
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Models
+import Server
+
+/// Starts a server on 127.0.0.1:0 over a fresh adapter directory; `stop()` shuts it down.
+final class LiveServer: Sendable {
+    let server: EckartServer
+    let adapterDirectory: URL
+    var base: URL { URL(string: "http://127.0.0.1:\(server.port)")! }
+
+    init(model name: String, adapterDirectory: URL? = nil, configure: (inout ServerOptions) -> Void = { _ in }) throws {
+        self.adapterDirectory = adapterDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("eckart-store-\(UUID().uuidString)")
+        var options = ServerOptions()
+        options.port = 0
+        options.adapterDirectory = self.adapterDirectory
+        options.adapterRoot = Fixtures.directory.appendingPathComponent("adapters")
+        options.modelName = name
+        configure(&options)
+        server = try EckartServer(model: try BaseModel.load(directory: Fixtures.model(name)), options: options)
+        try server.start()
+    }
+
+    func stop() { server.shutdown(timeout: 5) }
+
+    struct Reply {
+        let status: Int
+        let body: Data
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    /// Sends one request and waits for the reply (10 s at most).
+    func request(_ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json",
+                 headers: [String: String] = [:]) throws -> Reply {
+        var request = URLRequest(url: URL(string: path, relativeTo: base)!)
+        request.httpMethod = method
+        request.httpBody = body
+        request.timeoutInterval = 10
+        if body != nil { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: Result<Reply, any Error> = .failure(URLError(.timedOut))
+        URLSession.shared.dataTask(with: request) { data, response, error in
+            if let error { result = .failure(error) } else {
+                result = .success(Reply(status: (response as! HTTPURLResponse).statusCode, body: data ?? Data()))
+            }
+            done.signal()
+        }.resume()
+        _ = done.wait(timeout: .now() + 15)
+        return try result.get()
+    }
+
+    func post(_ path: String, json: String, headers: [String: String] = [:]) throws -> Reply {
+        try request("POST", path, body: Data(json.utf8), headers: headers)
+    }
+
+    /// `curl -F id=... -F config=@... -F weights=@...` for a fixture adapter.
+    func upload(id: String, adapter: String, query: String = "", weights: Data? = nil, config: Data? = nil) throws -> Reply {
+        let directory = Fixtures.adapter(adapter)
+        let boundary = "eckart-\(UUID().uuidString)"
+        var body = Data()
+        func part(_ name: String, _ filename: String?, _ data: Data) {
+            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"".utf8))
+            if let filename { body.append(Data("; filename=\"\(filename)\"\r\nContent-Type: application/octet-stream".utf8)) }
+            body.append(Data("\r\n\r\n".utf8))
+            body.append(data)
+            body.append(Data("\r\n".utf8))
+        }
+        part("id", nil, Data(id.utf8))
+        part("config", "adapter_config.json", try config ?? Data(contentsOf: directory.appendingPathComponent("adapter_config.json")))
+        part("weights", "adapter_model.safetensors", try weights ?? Data(contentsOf: directory.appendingPathComponent("adapter_model.safetensors")))
+        body.append(Data("--\(boundary)--\r\n".utf8))
+        return try request("POST", "/adapters" + query, body: body, contentType: "multipart/form-data; boundary=\(boundary)")
+    }
+}
+
+func floats(_ value: Any?) -> [[Float]] {
+    ((value as? [[Any]]) ?? []).map { $0.map { Float(($0 as? NSNumber)?.doubleValue ?? .nan) } }
+}

@@ -1,0 +1,48 @@
+// openapi.yaml is a valid OpenAPI 3.1 document and lists exactly the routes the server has.
+import FixtureSupport
+import Foundation
+import Testing
+
+let specURL = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("openapi.yaml")
+
+/// "METHOD /path" for every operation under `paths:` (two-space path keys, four-space methods).
+func specRoutes() throws -> [String] {
+    let text = try String(contentsOf: specURL, encoding: .utf8)
+    var routes: [String] = [], path: String? = nil, inPaths = false
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        if !line.hasPrefix(" ") { inPaths = line == "paths:"; continue }
+        guard inPaths else { continue }
+        if line.hasPrefix("  /") && !line.hasPrefix("   ") { path = String(line.dropFirst(2).dropLast()) }
+        for method in ["get", "post", "put", "delete", "patch"] where line == "    \(method):" {
+            routes.append("\(method.uppercased()) \(path!)")
+        }
+    }
+    return routes
+}
+
+@Test func specListsExactlyTheServersRoutes() throws {
+    let live = try LiveServer(model: "qwen2-tiny")
+    defer { live.stop() }
+    #expect(Set(try specRoutes()) == Set(live.server.routeTable))
+    #expect(try specRoutes().count == live.server.routeTable.count)
+}
+
+@Test(.enabled(if: ProcessInfo.processInfo.environment["ECKART_PYTHON"] != nil, "needs ECKART_PYTHON with openapi-spec-validator (make test sets it)"))
+func specIsValidOpenAPI31() throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["ECKART_PYTHON"]!)
+    process.arguments = ["-c", """
+        import sys, yaml
+        from openapi_spec_validator import validate
+        from openapi_spec_validator.readers import read_from_filename
+        spec, _ = read_from_filename(sys.argv[1])
+        assert spec["openapi"].startswith("3.1"), spec["openapi"]
+        validate(spec)
+        """, specURL.path]
+    let output = Pipe()
+    process.standardError = output
+    try process.run()
+    let message = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, "\(message)")
+}

@@ -1,0 +1,107 @@
+// The adapter API over real sockets: upload, list, replace, delete, restart, auth, and bad input.
+import FixtureSupport
+import Foundation
+import Models
+import Testing
+
+@Suite(.serialized) struct ServerAdapterTests {
+    @Test func uploadListReplaceDelete() throws {
+        let live = try LiveServer(model: "qwen2-tiny")
+        defer { live.stop() }
+        let created = try live.upload(id: "sql", adapter: "qwen2-lora")
+        #expect(created.status == 201)
+        #expect(created.json["rank"] as? Int == 8 && created.json["variant"] as? String == "lora")
+        #expect(created.json["scaling"] as? Double == 2)
+        #expect(try live.upload(id: "sql", adapter: "qwen2-dora").errorCode == "adapter_exists")
+        let replaced = try live.upload(id: "sql", adapter: "qwen2-dora", query: "?replace=true")
+        #expect(replaced.status == 201 && replaced.json["variant"] as? String == "dora")
+        let list = try live.request("GET", "/adapters")
+        #expect((list.json["adapters"] as? [[String: Any]])?.map { $0["id"] as? String } == ["sql"])
+        #expect(try live.request("GET", "/adapters/sql").json["rank"] as? Int == 4)
+        #expect(try live.request("DELETE", "/adapters/sql").status == 204)
+        #expect(try live.request("GET", "/adapters/sql").status == 404)
+        #expect(try live.post("/infer", json: #"{"adapter": "sql", "tokens": [1, 2]}"#).errorCode == "adapter_not_found")
+    }
+
+    @Test func uploadByPathIsConfinedToTheRoot() throws {
+        let live = try LiveServer(model: "qwen2-tiny")
+        defer { live.stop() }
+        #expect(try live.post("/adapters", json: #"{"id": "a", "path": "qwen2-layers"}"#).status == 201)
+        #expect(try live.post("/adapters", json: #"{"id": "b", "path": "../models/qwen2-tiny"}"#).status == 403)
+        #expect(try live.post("/adapters", json: #"{"id": "c", "path": "/etc"}"#).status == 403)
+    }
+
+    @Test func restartFindsEveryAdapter() throws {
+        let first = try LiveServer(model: "qwen2-tiny")
+        for name in ["qwen2-lora", "qwen2-dora"] { #expect(try first.upload(id: name, adapter: name).status == 201) }
+        first.stop()
+        // A damaged entry next to them is reported and skipped, never fatal.
+        let damaged = first.adapterDirectory.appendingPathComponent("broken")
+        try FileManager.default.createDirectory(at: damaged, withIntermediateDirectories: true)
+        try Data("{}".utf8).write(to: damaged.appendingPathComponent("adapter_config.json"))
+        let second = try LiveServer(model: "qwen2-tiny", adapterDirectory: first.adapterDirectory)
+        defer { second.stop() }
+        #expect(second.server.startupReport.damaged.map(\.id) == ["broken"])
+        let ids = (try second.request("GET", "/adapters").json["adapters"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+        #expect(ids?.sorted() == ["qwen2-dora", "qwen2-lora"])
+        let expected = try Fixtures.expected("qwen2-tiny.qwen2-dora")
+        let reply = try second.post("/infer", json: #"{"adapter": "qwen2-dora", "tokens": \#(expected.tokens), "return_logits": "all"}"#)
+        #expect(reply.status == 200)
+    }
+
+    @Test func apiKeyGuardsEverythingButProbes() throws {
+        let live = try LiveServer(model: "qwen2-tiny") { $0.apiKey = "s3cret" }
+        defer { live.stop() }
+        #expect(try live.request("GET", "/healthz").status == 200)
+        #expect(try live.request("GET", "/readyz").status == 200)
+        #expect(try live.request("GET", "/metrics").status == 200)
+        let denied = try live.request("GET", "/adapters")
+        #expect(denied.status == 401 && denied.errorCode == "unauthorized")
+        #expect(try live.request("GET", "/adapters", headers: ["Authorization": "Bearer wrong"]).status == 401)
+        #expect(try live.request("GET", "/adapters", headers: ["Authorization": "Bearer s3cret"]).status == 200)
+    }
+
+    @Test func modelAndMetricsDescribeTheServer() throws {
+        let live = try LiveServer(model: "qwen2-tiny")
+        defer { live.stop() }
+        let model = try live.request("GET", "/model").json
+        #expect(model["architecture"] as? String == "Qwen2ForCausalLM" && model["layers"] as? Int == 2)
+        #expect((model["target_modules"] as? [Any])?.count == 15)
+        _ = try live.upload(id: "sql", adapter: "qwen2-lora")
+        _ = try live.post("/infer", json: #"{"adapter": "sql", "tokens": [1, 2, 3]}"#)
+        let metrics = try live.request("GET", "/metrics").text
+        #expect(metrics.contains(#"eckart_http_requests_total{method="POST",route="/infer",status="200"} 1"#))
+        #expect(metrics.contains(#"eckart_adapter_requests_total{adapter="sql"} 1"#))
+        #expect(metrics.contains("eckart_adapters_stored 1"))
+        #expect(metrics.contains(#"eckart_http_request_duration_seconds_bucket{route="/infer",le="+Inf"} 1"#))
+    }
+
+    @Test func badInputGetsTheRightStatusAndTheServerKeepsServing() throws {
+        let live = try LiveServer(model: "qwen2-tiny")
+        defer { live.stop() }
+        let brokenWeights = Data([1, 2, 3, 4, 5, 6, 7, 8, 9])
+        let foreignConfig = try Data(contentsOf: Fixtures.adapter("bert-lora").appendingPathComponent("adapter_config.json"))
+        let cases: [(String, () throws -> LiveServer.Reply, Int, String)] = [
+            ("bad JSON", { try live.post("/infer", json: #"{"tokens": [1,}"#) }, 400, "invalid_json"),
+            ("duplicate key", { try live.post("/infer", json: #"{"tokens": [1], "tokens": [2]}"#) }, 400, "invalid_json"),
+            ("tokens not ints", { try live.post("/infer", json: #"{"tokens": ["a"]}"#) }, 400, "invalid_field"),
+            ("unknown field", { try live.post("/infer", json: #"{"tokens": [1], "temprature": 1}"#) }, 400, "invalid_field"),
+            ("bad mode", { try live.post("/infer", json: #"{"tokens": [1], "mode": "fast"}"#) }, 400, "invalid_field"),
+            ("token out of range", { try live.post("/infer", json: #"{"tokens": [9999]}"#) }, 400, "invalid_input"),
+            ("unknown adapter", { try live.post("/infer", json: #"{"adapter": "nope", "tokens": [1]}"#) }, 404, "adapter_not_found"),
+            ("bad id", { try live.upload(id: "../evil", adapter: "qwen2-lora") }, 400, "invalid_adapter_id"),
+            ("broken safetensors", { try live.upload(id: "x", adapter: "qwen2-lora", weights: brokenWeights) }, 400, "invalid_safetensors"),
+            ("wrong architecture", { try live.upload(id: "y", adapter: "bert-lora", config: foreignConfig) }, 400, "invalid_adapter"),
+            ("bad multipart", { try live.request("POST", "/adapters", body: Data("--x\r\nnope".utf8), contentType: "multipart/form-data; boundary=x") }, 400, "invalid_multipart"),
+            ("unknown route", { try live.request("GET", "/nope") }, 404, "not_found"),
+            ("wrong method", { try live.request("PUT", "/infer", body: Data("{}".utf8)) }, 405, ""),
+        ]
+        for (name, send, status, code) in cases {
+            let reply = try send()
+            #expect(reply.status == status, "\(name): \(reply.text)")
+            if !code.isEmpty { #expect(reply.errorCode == code, "\(name): \(reply.text)") }
+        }
+        #expect(try live.request("GET", "/healthz").status == 200)
+        #expect((try live.request("GET", "/adapters").json["adapters"] as? [Any])?.isEmpty == true)
+    }
+}
