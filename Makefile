@@ -14,9 +14,13 @@ model:
 build: deps
 	$(SWIFT) build -c release --product eckart
 
-# Until the HTTP server lands, `serve` runs the engine once on the default model.
+PORT ?= 8080
+ADAPTER_DIR ?= data/adapters
+
+# Serves the default model (or MODEL_DIR) on 127.0.0.1:$(PORT); adapters persist in $(ADAPTER_DIR).
 serve: deps model build
-	.build/release/eckart embed --model $(MODEL_DIR) --tokens 101,2023,2003,1037,3231,102
+	.build/release/eckart serve --model $(MODEL_DIR) --port $(PORT) --adapter-dir $(ADAPTER_DIR) \
+		--adapter-root $(CURDIR)
 
 test: deps model
 	ECKART_PYTHON=$$(scripts/test-python.sh) ECKART_MINILM_DIR=$(CURDIR)/$(MODEL_DIR) $(SWIFT) test

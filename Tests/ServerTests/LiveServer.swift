@@ -13,7 +13,8 @@ final class LiveServer: Sendable {
     let adapterDirectory: URL
     var base: URL { URL(string: "http://127.0.0.1:\(server.port)")! }
 
-    init(model name: String, adapterDirectory: URL? = nil, configure: (inout ServerOptions) -> Void = { _ in }) throws {
+    init(model name: String, modelDirectory: URL? = nil, adapterDirectory: URL? = nil,
+         configure: (inout ServerOptions) -> Void = { _ in }) throws {
         self.adapterDirectory = adapterDirectory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("eckart-store-\(UUID().uuidString)")
         var options = ServerOptions()
@@ -22,7 +23,7 @@ final class LiveServer: Sendable {
         options.adapterRoot = Fixtures.directory.appendingPathComponent("adapters")
         options.modelName = name
         configure(&options)
-        server = try EckartServer(model: try BaseModel.load(directory: Fixtures.model(name)), options: options)
+        server = try EckartServer(model: try BaseModel.load(directory: modelDirectory ?? Fixtures.model(name)), options: options)
         try server.start()
     }
 
