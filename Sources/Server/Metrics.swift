@@ -75,6 +75,9 @@ final class Metrics: @unchecked Sendable {
             out += "eckart_\(cache)_cache_hits_total \(stats.hits)\n"
             metric("eckart_\(cache)_cache_misses_total", "counter", "Lookups that missed the \(cache) cache.")
             out += "eckart_\(cache)_cache_misses_total \(stats.misses)\n"
+            let lookups = stats.hits + stats.misses
+            metric("eckart_\(cache)_cache_hit_ratio", "gauge", "Hits over lookups of the \(cache) cache since start (0 before any lookup).")
+            out += "eckart_\(cache)_cache_hit_ratio \(lookups == 0 ? 0 : Double(stats.hits) / Double(lookups))\n"
             metric("eckart_\(cache)_cache_evictions_total", "counter", "Entries evicted from the \(cache) cache.")
             out += "eckart_\(cache)_cache_evictions_total \(stats.evictions)\n"
         }

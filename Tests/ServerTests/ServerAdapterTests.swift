@@ -73,6 +73,7 @@ import Testing
         #expect(metrics.contains(#"eckart_http_requests_total{method="POST",route="/infer",status="200"} 1"#))
         #expect(metrics.contains(#"eckart_adapter_requests_total{adapter="sql"} 1"#))
         #expect(metrics.contains("eckart_adapters_stored 1"))
+        #expect(metrics.contains("eckart_loaded_cache_hit_ratio "))
         #expect(metrics.contains(#"eckart_http_request_duration_seconds_bucket{route="/infer",le="+Inf"} 1"#))
     }
 
@@ -81,6 +82,8 @@ import Testing
         defer { live.stop() }
         let brokenWeights = Data([1, 2, 3, 4, 5, 6, 7, 8, 9])
         let foreignConfig = try Data(contentsOf: Fixtures.adapter("bert-lora").appendingPathComponent("adapter_config.json"))
+        // rank-4 weights of two modules under a config that says rank 8 on all seven projections.
+        let otherWeights = try Data(contentsOf: Fixtures.adapter("qwen2-layers").appendingPathComponent("adapter_model.safetensors"))
         let cases: [(String, () throws -> LiveServer.Reply, Int, String)] = [
             ("bad JSON", { try live.post("/infer", json: #"{"tokens": [1,}"#) }, 400, "invalid_json"),
             ("duplicate key", { try live.post("/infer", json: #"{"tokens": [1], "tokens": [2]}"#) }, 400, "invalid_json"),
@@ -91,6 +94,7 @@ import Testing
             ("unknown adapter", { try live.post("/infer", json: #"{"adapter": "nope", "tokens": [1]}"#) }, 404, "adapter_not_found"),
             ("bad id", { try live.upload(id: "../evil", adapter: "qwen2-lora") }, 400, "invalid_adapter_id"),
             ("broken safetensors", { try live.upload(id: "x", adapter: "qwen2-lora", weights: brokenWeights) }, 400, "invalid_safetensors"),
+            ("wrong shapes", { try live.upload(id: "z", adapter: "qwen2-lora", weights: otherWeights) }, 400, "invalid_adapter"),
             ("wrong architecture", { try live.upload(id: "y", adapter: "bert-lora", config: foreignConfig) }, 400, "invalid_adapter"),
             ("bad multipart", { try live.request("POST", "/adapters", body: Data("--x\r\nnope".utf8), contentType: "multipart/form-data; boundary=x") }, 400, "invalid_multipart"),
             ("unknown route", { try live.request("GET", "/nope") }, 404, "not_found"),
