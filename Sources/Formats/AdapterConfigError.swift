@@ -130,17 +130,9 @@ public enum AdapterConfigError: Error, Equatable, Sendable, CustomStringConverti
     }
 }
 
+/// `s` as a JSON string literal, so names with quotes or newlines stay readable in messages.
 private func quoted(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
+    JSONValue.string(s).serialized()
 }
 
 private func list(_ items: [String]) -> String {
