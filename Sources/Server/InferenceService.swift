@@ -40,23 +40,27 @@ final class InferenceService: Sendable {
             ("adapter", request.adapter.map(JSONValue.string) ?? .null),
             ("mode", .string(modeUsed)),
         ]
-        let (result, queued) = try scheduler.run { () throws -> [(String, JSONValue)] in
+        let (result, queued) = try scheduler.run { () throws -> EngineResult in
             switch model {
             case .decoder(let decoder): try generate(decoder, request, overlay: lease?.overlay)
             case .encoder(let encoder): try encode(encoder, request, overlay: lease?.overlay)
             }
         }
-        fields += result
-        var timing = fields.first { $0.0 == "timing_ms" }?.1.objectValue ?? JSONObject()
+        var timing = result.timing
         timing["queue"] = number(queued)
         timing["total"] = number(milliseconds(since: start))
-        fields.removeAll { $0.0 == "timing_ms" }
-        fields.append(("timing_ms", .object(timing)))
+        fields += result.fields + [("timing_ms", .object(timing))]
         return .object(JSONObject(uniqueKeysWithValues: fields))
     }
 
+    /// Response fields computed by the engine, and how long its stages took.
+    private struct EngineResult {
+        var fields: [(String, JSONValue)]
+        var timing: JSONObject
+    }
+
     /// Scores the prompt, then greedily appends up to `max_tokens` tokens, stopping after an EOS id.
-    private func generate(_ model: DecoderModel, _ request: InferRequest, overlay: (any LinearOverlay)?) throws -> [(String, JSONValue)] {
+    private func generate(_ model: DecoderModel, _ request: InferRequest, overlay: (any LinearOverlay)?) throws -> EngineResult {
         let prompt = request.sequences[0]
         var cache = model.makeCache()
         let prefillStart = DispatchTime.now()
@@ -82,19 +86,18 @@ final class InferenceService: Sendable {
         }
         fields.append(("usage", .object(["prompt_tokens": .number(JSONNumber(prompt.count)),
                                          "completion_tokens": .number(JSONNumber(generated.count))])))
-        fields.append(("timing_ms", .object(["prefill": number(prefillTime), "decode": number(milliseconds(since: decodeStart))])))
-        return fields
+        return EngineResult(fields: fields,
+                            timing: ["prefill": number(prefillTime), "decode": number(milliseconds(since: decodeStart))])
     }
 
     /// Sentence embeddings for each sequence of the batch.
-    private func encode(_ model: EncoderModel, _ request: InferRequest, overlay: (any LinearOverlay)?) throws -> [(String, JSONValue)] {
+    private func encode(_ model: EncoderModel, _ request: InferRequest, overlay: (any LinearOverlay)?) throws -> EngineResult {
         let start = DispatchTime.now()
         let embeddings = try request.sequences.map { try model.encode(tokens: $0, overlay: overlay).embedding }
-        return [
+        return EngineResult(fields: [
             ("embeddings", .array(embeddings.map { .array($0.map { .number(JSONNumber($0)) }) })),
             ("usage", .object(["prompt_tokens": .number(JSONNumber(request.sequences.reduce(0) { $0 + $1.count }))])),
-            ("timing_ms", .object(["encode": number(milliseconds(since: start))])),
-        ]
+        ], timing: ["encode": number(milliseconds(since: start))])
     }
 }
 
