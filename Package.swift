@@ -27,6 +27,8 @@ let package = Package(
         // PEFT LoRA / DoRA adapters: loading, validation, unmerged and merged application.
         .target(name: "Adapters", dependencies: ["LinearAlgebra", "Formats", "Models"]),
         .target(name: "HTTP"),
+        // Spectra of adapter updates via QR of the factors, effective ranks, truncation error.
+        .target(name: "Diagnostics", dependencies: ["LinearAlgebra", "Adapters", "Models"]),
         // The HTTP API: routes, handlers, JSON types, scheduler, metrics.
         .target(name: "Server", dependencies: ["HTTP", "Adapters", "Models", "Formats", "LinearAlgebra"]),
         .executableTarget(
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Adapters", "Models", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "CLITests", dependencies: ["eckart", "FixtureSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
     ]
