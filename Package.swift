@@ -26,15 +26,16 @@ let package = Package(
         .target(name: "Models", dependencies: ["LinearAlgebra", "Formats"]),
         // PEFT LoRA / DoRA adapters: loading, validation, unmerged and merged application.
         .target(name: "Adapters", dependencies: ["LinearAlgebra", "Formats", "Models"]),
+        .target(name: "Tokenizers", dependencies: ["Formats"]),
         .target(name: "HTTP"),
         // Spectra of adapter updates via QR of the factors, effective ranks, truncation error.
         .target(name: "Diagnostics", dependencies: ["LinearAlgebra", "Adapters", "Models"]),
         // The HTTP API: routes, handlers, JSON types, scheduler, metrics.
-        .target(name: "Server", dependencies: ["HTTP", "Adapters", "Models", "Formats", "LinearAlgebra"]),
+        .target(name: "Server", dependencies: ["HTTP", "Adapters", "Diagnostics", "Models", "Formats", "LinearAlgebra"]),
         .executableTarget(
             name: "eckart",
             dependencies: [
-                "LinearAlgebra", "Formats", "Models", "Adapters", "Server",
+                "LinearAlgebra", "Formats", "Models", "Adapters", "Diagnostics", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -49,5 +50,6 @@ let package = Package(
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Adapters", "Models", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "CLITests", dependencies: ["eckart", "FixtureSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "FixtureSupport"]),
     ]
 )

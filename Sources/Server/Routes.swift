@@ -1,6 +1,7 @@
 // Every route of the API and its handler. Handlers return a response or throw; one wrapper turns
 // errors into JSON error bodies, checks the API key and records metrics.
 import Adapters
+import Diagnostics
 import Dispatch
 import Formats
 import Foundation
@@ -49,6 +50,7 @@ struct Routes: Sendable {
             let inference = try InferRequest(body, encoder: { if case .encoder = model { true } else { false } }())
             return json(try service.infer(inference))
         }
+        add(&router, "GET", "/diagnostics/spectrum") { request in try spectrum(request) }
         return table
     }
 
@@ -122,6 +124,26 @@ struct Routes: Sendable {
         try AdapterStore.validate(id: id)
         let description = try registry.put(id: id, configData: configData, weightsData: weightsData, replace: replace)
         return json(describe(description), status: .created)
+    }
+
+    /// `GET /diagnostics/spectrum?adapter=ID[&module=REGEX]`: σ of each ΔW = s·BA via QR of the factors.
+    private func spectrum(_ request: HTTPRequest) throws -> HTTPResponse {
+        for item in request.queryItems where !["adapter", "module"].contains(item.name) {
+            throw HTTPError.badRequest("unknown query parameter \(item.name); expected adapter and optionally module", code: "invalid_field")
+        }
+        guard let id = request.query("adapter") else {
+            throw HTTPError.badRequest("query parameter adapter is required", code: "invalid_field")
+        }
+        var filter: NSRegularExpression? = nil
+        if let pattern = request.query("module") {
+            do { filter = try NSRegularExpression(pattern: pattern) } catch {
+                throw HTTPError.badRequest("query parameter module is not a valid regular expression: \(pattern)", code: "invalid_field")
+            }
+        }
+        let lease = try registry.lease(id: id, mode: .unmerged)
+        defer { lease.release() }
+        let spectrum = try service.scheduler.run { try AdapterSpectrum(adapter: lease.adapter, model: model) }.result
+        return json(spectrumJSON(spectrum, adapter: id, filter: filter))
     }
 
     /// Resolves `path` and refuses anything outside --adapter-root (after resolving symlinks).

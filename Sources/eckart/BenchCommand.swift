@@ -15,12 +15,20 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Prompt length for prefill.") var tokens = 128
     @Option(help: "Vocabulary size.") var vocabulary = 32000
     @Option(help: "Timed rounds; each times every configuration once, and the fastest round of each is reported.") var repetitions = 15
+    @Flag(help: "Skip the spectrum benchmarks (the dense 4096² SVD takes seconds).") var skipSpectrum = false
     @Option(help: "OpenBLAS threads (default: every core).") var threads = ProcessInfo.processInfo.activeProcessorCount
 
     func run() throws {
         BLAS.setThreadCount(threads)
-        let report = try failing { try Benchmark(hidden: hidden, layers: layers, tokens: tokens, vocabulary: vocabulary,
+        var report = try failing { try Benchmark(hidden: hidden, layers: layers, tokens: tokens, vocabulary: vocabulary,
                                                   repetitions: repetitions).run() }
+        if !skipSpectrum {
+            let (speedup, qr, dense) = try failing { try SpectrumBenchmark.speedup() }
+            report["spectrum_speedup"] = rounded(speedup, 1)
+            report["spectrum_qr_ms"] = rounded(qr, 3)
+            report["spectrum_dense_svd_ms"] = rounded(dense, 1)
+            report["spectrum_7b_adapter_ms"] = rounded(try failing { try SpectrumBenchmark.llama7BAdapterMilliseconds() }, 1)
+        }
         let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
         print(String(decoding: data, as: UTF8.self))
     }

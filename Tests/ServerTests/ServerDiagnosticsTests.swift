@@ -1,0 +1,32 @@
+// GET /diagnostics/spectrum over real sockets: σ equal to LAPACK's SVD of the formed s·BA.
+import Adapters
+import FixtureSupport
+import Foundation
+import LinearAlgebra
+import Models
+import Testing
+
+@Test func spectrumEndpointMatchesDenseSVD() throws {
+    let live = try LiveServer(model: "qwen2-tiny")
+    defer { live.stop() }
+    #expect(try live.upload(id: "sql", adapter: "qwen2-lora").status == 201)
+    let reply = try live.request("GET", "/diagnostics/spectrum?adapter=sql&module=self_attn%5C.q_proj")
+    #expect(reply.status == 200, "\(reply.text)")
+    let modules = try #require(reply.json["modules"] as? [[String: Any]])
+    #expect(modules.map { $0["name"] as? String } == ["model.layers.0.self_attn.q_proj", "model.layers.1.self_attn.q_proj"])
+    let adapter = try LoRAAdapter(directory: Fixtures.adapter("qwen2-lora"), model: try BaseModel.load(directory: Fixtures.model("qwen2-tiny")))
+    for module in modules {
+        let update = adapter.updates[module["name"] as! String]!
+        var product = update.b.times(update.a)
+        product.scaleRows(by: Array(repeating: update.scale, count: product.rows))
+        let dense = Array(try product.singularValues().prefix(update.rank))
+        let served = (module["singular_values"] as! [NSNumber]).map { $0.floatValue }
+        #expect(served.count == 8)
+        for (x, y) in zip(served, dense) { #expect(abs(x - y) <= 1e-5 * dense[0]) }
+        #expect((module["energy_rank"] as? [String: Int])?["0.99"] ?? 0 >= 1)
+    }
+    #expect((reply.json["summary"] as? [String: Any])?["modules"] as? Int == 2)
+    #expect(try live.request("GET", "/diagnostics/spectrum?adapter=nope").status == 404)
+    #expect(try live.request("GET", "/diagnostics/spectrum").status == 400)
+    #expect(try live.request("GET", "/diagnostics/spectrum?adapter=sql&base=true").status == 400)
+}
