@@ -31,11 +31,11 @@ let package = Package(
         // Spectra of adapter updates via QR of the factors, effective ranks, truncation error.
         .target(name: "Diagnostics", dependencies: ["LinearAlgebra", "Adapters", "Models"]),
         // The HTTP API: routes, handlers, JSON types, scheduler, metrics.
-        .target(name: "Server", dependencies: ["HTTP", "Adapters", "Diagnostics", "Models", "Formats", "LinearAlgebra"]),
+        .target(name: "Server", dependencies: ["HTTP", "Adapters", "Diagnostics", "Tokenizers", "Models", "Formats", "LinearAlgebra"]),
         .executableTarget(
             name: "eckart",
             dependencies: [
-                "LinearAlgebra", "Formats", "Models", "Adapters", "Diagnostics", "Server",
+                "LinearAlgebra", "Formats", "Models", "Adapters", "Diagnostics", "Tokenizers", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "LinearAlgebra"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Models", "Tokenizers", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Adapters", "Models", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "CLITests", dependencies: ["eckart", "FixtureSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),

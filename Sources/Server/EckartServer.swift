@@ -5,6 +5,7 @@ import Foundation
 import HTTP
 import LinearAlgebra
 import Models
+import Tokenizers
 
 /// One server process: the base model, its adapter registry and the HTTP listener.
 public final class EckartServer: Sendable {
@@ -17,7 +18,8 @@ public final class EckartServer: Sendable {
 
     /// Opens the adapter store, registers every stored adapter again (damaged entries are reported
     /// in `startupReport`, never fatal) and prepares the listener.
-    public init(model: BaseModel, options: ServerOptions) throws {
+    /// `tokenizer` (the model directory's tokenizer.json, if any) enables text input.
+    public init(model: BaseModel, tokenizer: Tokenizer? = nil, options: ServerOptions) throws {
         self.options = options
         self.model = model
         let store = try AdapterStore(root: options.adapterDirectory)
@@ -31,7 +33,7 @@ public final class EckartServer: Sendable {
             headerReadTimeout: options.headerReadTimeout, idleTimeout: options.idleTimeout,
             limits: ParserLimits(maxHeaderBytes: options.maxHeaderBytes, maxBodyBytes: options.maxUploadBytes))
         var router = Router()
-        routeTable = Routes(model: model, registry: registry, service: service, metrics: metrics, options: options)
+        routeTable = Routes(model: model, tokenizer: tokenizer, registry: registry, service: service, metrics: metrics, options: options)
             .install(into: &router)
         http = HTTPServer(configuration: configuration, handler: router.handler)
     }

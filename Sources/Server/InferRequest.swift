@@ -1,8 +1,9 @@
 // POST /infer: the request as decoded from JSON, with every field checked and named on error.
 import HTTP
+import Tokenizers
 
-/// What `/infer` is asked to do. Token input comes as ids today; text prompts (`prompt`, `texts`)
-/// will be resolved into the same `tokens` by the tokenizer before the engine sees them.
+/// What `/infer` is asked to do. Input is token ids (`tokens`) or text, which the model's tokenizer
+/// turns into the same ids before the engine sees them: `prompt` for decoders, `texts` for encoders.
 struct InferRequest {
     enum Mode: String, CaseIterable { case unmerged, merged, auto }
     enum LogitRows: String, CaseIterable { case none, last, all }
@@ -13,15 +14,40 @@ struct InferRequest {
     var sequences: [[Int]]
     var maxTokens: Int
     var returnLogits: LogitRows
+    /// True when the input came as text: the response then carries text as well.
+    var textInput: Bool
 
-    static let fields: Set<String> = ["adapter", "mode", "tokens", "max_tokens", "return_logits"]
+    static let fields: Set<String> = ["adapter", "mode", "tokens", "prompt", "texts", "max_tokens", "return_logits"]
     static let maxGeneratedTokens = 4096
 
-    init(_ body: JSONBody, encoder: Bool) throws {
+    init(_ body: JSONBody, encoder: Bool, tokenizer: Tokenizer?) throws {
         try body.allowOnly(Self.fields)
         adapter = try body.string("adapter")
         mode = Mode(rawValue: try body.choice("mode", Mode.allCases.map(\.rawValue)) ?? "auto")!
-        if encoder {
+        let textField = encoder ? "texts" : "prompt"
+        for field in ["prompt", "texts"] where field != textField && body.object[field] != nil {
+            throw HTTPError.badRequest("field \(field) is for \(encoder ? "decoder" : "encoder") models; use \(textField)", code: "invalid_field")
+        }
+        textInput = body.object[textField] != nil
+        if textInput {
+            guard body.object["tokens"] == nil else {
+                throw HTTPError.badRequest("give either tokens or \(textField), not both", code: "invalid_field")
+            }
+            let tokenizer = try requireTokenizer(tokenizer)
+            if encoder {
+                guard case .array(let items)? = body.object["texts"], !items.isEmpty else {
+                    throw HTTPError.badRequest("field texts must be a non-empty array of strings", code: "invalid_field")
+                }
+                sequences = try items.enumerated().map { index, item in
+                    guard let text = item.stringValue else {
+                        throw HTTPError.badRequest("field texts[\(index)] must be a string, got \(item.typeName)", code: "invalid_field")
+                    }
+                    return tokenizer.encode(text)
+                }
+            } else {
+                sequences = [tokenizer.encode(try body.string("prompt") ?? "")]
+            }
+        } else if encoder {
             // Encoders take a batch; a single flat list is accepted as a batch of one.
             if case .array(let items)? = body.object["tokens"], items.first?.arrayValue == nil, !items.isEmpty {
                 sequences = [try body.ints("tokens")!]

@@ -5,6 +5,7 @@ import Dispatch
 import Formats
 import LinearAlgebra
 import Models
+import Tokenizers
 
 /// The engine side of `/infer`, shared by every request.
 final class InferenceService: Sendable {
@@ -21,7 +22,7 @@ final class InferenceService: Sendable {
     }
 
     /// Answers one request as the JSON object the API returns.
-    func infer(_ request: InferRequest) throws -> JSONValue {
+    func infer(_ request: InferRequest, tokenizer: Tokenizer?) throws -> JSONValue {
         let start = DispatchTime.now()
         var lease: AdapterLease? = nil
         if let id = request.adapter {
@@ -49,7 +50,11 @@ final class InferenceService: Sendable {
         var timing = result.timing
         timing["queue"] = number(queued)
         timing["total"] = number(milliseconds(since: start))
-        fields += result.fields + [("timing_ms", .object(timing))]
+        fields += result.fields
+        if request.textInput, let tokenizer, let generated = result.generated {
+            fields.append(("text", .string(tokenizer.decode(generated))))
+        }
+        fields.append(("timing_ms", .object(timing)))
         return .object(JSONObject(uniqueKeysWithValues: fields))
     }
 
@@ -57,6 +62,8 @@ final class InferenceService: Sendable {
     private struct EngineResult {
         var fields: [(String, JSONValue)]
         var timing: JSONObject
+        /// Decoders: the generated token ids.
+        var generated: [Int]? = nil
     }
 
     /// Scores the prompt, then greedily appends up to `max_tokens` tokens, stopping after an EOS id.
@@ -87,7 +94,8 @@ final class InferenceService: Sendable {
         fields.append(("usage", .object(["prompt_tokens": .number(JSONNumber(prompt.count)),
                                          "completion_tokens": .number(JSONNumber(generated.count))])))
         return EngineResult(fields: fields,
-                            timing: ["prefill": number(prefillTime), "decode": number(milliseconds(since: decodeStart))])
+                            timing: ["prefill": number(prefillTime), "decode": number(milliseconds(since: decodeStart))],
+                            generated: generated)
     }
 
     /// Sentence embeddings for each sequence of the batch.

@@ -7,12 +7,14 @@ import Formats
 import Foundation
 import HTTP
 import Models
+import Tokenizers
 
 /// A handler that answers with a full response or throws.
 typealias Handler = @Sendable (HTTPRequest) throws -> HTTPResponse
 
 struct Routes: Sendable {
     let model: BaseModel
+    let tokenizer: Tokenizer?
     let registry: AdapterRegistry
     let service: InferenceService
     let metrics: Metrics
@@ -47,10 +49,28 @@ struct Routes: Sendable {
         add(&router, "POST", "/adapters", upload: true) { request in try upload(request) }
         add(&router, "POST", "/infer") { request in
             let body = try JSONBody(request)
-            let inference = try InferRequest(body, encoder: { if case .encoder = model { true } else { false } }())
-            return json(try service.infer(inference))
+            let inference = try InferRequest(body, encoder: { if case .encoder = model { true } else { false } }(),
+                                             tokenizer: tokenizer)
+            return json(try service.infer(inference, tokenizer: tokenizer))
         }
         add(&router, "GET", "/diagnostics/spectrum") { request in try spectrum(request) }
+        add(&router, "POST", "/tokenize") { request in
+            let body = try JSONBody(request)
+            try body.allowOnly(["text", "add_special_tokens"])
+            guard let text = try body.string("text") else { throw HTTPError.badRequest("field text is required", code: "invalid_field") }
+            let ids = try requireTokenizer(tokenizer).encode(text, addSpecialTokens: try body.bool("add_special_tokens") ?? true)
+            return json(.object(["tokens": .array(ids.map { .number(JSONNumber($0)) })]))
+        }
+        add(&router, "POST", "/detokenize") { request in
+            let body = try JSONBody(request)
+            try body.allowOnly(["tokens", "skip_special_tokens"])
+            guard let ids = try body.ints("tokens") else { throw HTTPError.badRequest("field tokens is required", code: "invalid_field") }
+            let tokenizer = try requireTokenizer(tokenizer)
+            if let bad = ids.first(where: { tokenizer.token(of: $0) == nil }) {
+                throw HTTPError.badRequest("token id \(bad) is not in the vocabulary", code: "invalid_field")
+            }
+            return json(.object(["text": .string(tokenizer.decode(ids, skipSpecialTokens: try body.bool("skip_special_tokens") ?? true))]))
+        }
         return table
     }
 
@@ -191,6 +211,14 @@ struct Routes: Sendable {
         fields.append(("target_modules", .array(modules)))
         return .object(JSONObject(uniqueKeysWithValues: fields))
     }
+}
+
+/// The model's tokenizer, or a 400 saying the model directory has none.
+func requireTokenizer(_ tokenizer: Tokenizer?) throws -> Tokenizer {
+    guard let tokenizer else {
+        throw HTTPError.badRequest("the model directory has no tokenizer.json; send token ids", code: "no_tokenizer")
+    }
+    return tokenizer
 }
 
 /// Constant-time comparison of the bearer token with the key.

@@ -6,6 +6,7 @@ import LinearAlgebra
 import Logging
 import Models
 import Server
+import Tokenizers
 
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -69,7 +70,17 @@ struct ServeCommand: ParsableCommand {
             options.modelName = URL(fileURLWithPath: model).lastPathComponent
             let requestLogger = logger
             options.requestLog = { @Sendable line in requestLogger.info("\(line)") }
-            let server = try EckartServer(model: base, options: options)
+            // Text input needs the model's tokenizer.json; without one the API takes token ids only.
+            var tokenizer: Tokenizer? = nil
+            let tokenizerURL = URL(fileURLWithPath: model).appendingPathComponent("tokenizer.json")
+            if FileManager.default.fileExists(atPath: tokenizerURL.path) {
+                do {
+                    tokenizer = try Tokenizer(contentsOf: tokenizerURL)
+                } catch {
+                    logger.warning("text input disabled: \(error)")
+                }
+            }
+            let server = try EckartServer(model: base, tokenizer: tokenizer, options: options)
             let report = server.startupReport
             logger.info("adapters: \(report.valid.count) registered from \(adapterDir)")
             for damaged in report.damaged { logger.warning("skipped damaged adapter \(damaged.id): \(damaged.reason)") }

@@ -48,6 +48,8 @@ public struct ExpectedOutput: Decodable, Sendable {
     public let model: String
     public let adapter: String?
     public let tokens: [Int]
+    /// The source text of `tokens`, where the fixture recorded one (MiniLM cases).
+    public let text: String?
     public let attentionMask: [Int]?
     public let logits: [[Float]]?
     public let mergedLogits: [[Float]]?
@@ -55,7 +57,7 @@ public struct ExpectedOutput: Decodable, Sendable {
     public let embedding: [Float]?
 
     enum CodingKeys: String, CodingKey {
-        case model, adapter, tokens, logits, embedding
+        case model, adapter, tokens, text, logits, embedding
         case attentionMask = "attention_mask"
         case mergedLogits = "merged_logits"
         case lastHiddenState = "last_hidden_state"

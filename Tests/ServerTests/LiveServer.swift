@@ -6,6 +6,7 @@ import FoundationNetworking
 #endif
 import Models
 import Server
+import Tokenizers
 
 /// Starts a server on 127.0.0.1:0 over a fresh adapter directory; `stop()` shuts it down.
 final class LiveServer: Sendable {
@@ -13,7 +14,7 @@ final class LiveServer: Sendable {
     let adapterDirectory: URL
     var base: URL { URL(string: "http://127.0.0.1:\(server.port)")! }
 
-    init(model name: String, modelDirectory: URL? = nil, adapterDirectory: URL? = nil,
+    init(model name: String, modelDirectory: URL? = nil, tokenizer: Tokenizer? = nil, adapterDirectory: URL? = nil,
          configure: (inout ServerOptions) -> Void = { _ in }) throws {
         self.adapterDirectory = adapterDirectory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("eckart-store-\(UUID().uuidString)")
@@ -23,7 +24,8 @@ final class LiveServer: Sendable {
         options.adapterRoot = Fixtures.directory.appendingPathComponent("adapters")
         options.modelName = name
         configure(&options)
-        server = try EckartServer(model: try BaseModel.load(directory: modelDirectory ?? Fixtures.model(name)), options: options)
+        server = try EckartServer(model: try BaseModel.load(directory: modelDirectory ?? Fixtures.model(name)),
+                                  tokenizer: tokenizer, options: options)
         try server.start()
     }
 

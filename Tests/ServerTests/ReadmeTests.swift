@@ -2,6 +2,7 @@
 import FixtureSupport
 import Foundation
 import Testing
+import Tokenizers
 
 let repositoryRoot = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
 
@@ -24,10 +25,14 @@ func quickstartCommands() throws -> [String] {
 @Test(.enabled(if: Fixtures.miniLM != nil, "needs models/all-MiniLM-L6-v2 (make model)"),
       .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl"))
 func readmeQuickstartWorksVerbatim() throws {
-    let live = try LiveServer(model: "all-MiniLM-L6-v2", modelDirectory: Fixtures.miniLM) { $0.adapterRoot = repositoryRoot }
+    let directory = try #require(Fixtures.miniLM)
+    let live = try LiveServer(model: "all-MiniLM-L6-v2", modelDirectory: directory,
+                              tokenizer: try Tokenizer(contentsOf: directory.appendingPathComponent("tokenizer.json"))) {
+        $0.adapterRoot = repositoryRoot
+    }
     defer { live.stop() }
     let commands = try quickstartCommands()
-    #expect(commands.count >= 9)
+    #expect(commands.count >= 11)
     var outputs: [String] = []
     for command in commands {
         let process = Process()
@@ -47,5 +52,6 @@ func readmeQuickstartWorksVerbatim() throws {
     #expect(outputs.contains { $0.contains(#""id":"demo""#) && $0.contains(#""rank":8"#) })
     #expect(outputs.contains { $0.contains(#""mode":"merged""#) && $0.contains(#""embeddings""#) })
     #expect(outputs.contains { $0.trimmingCharacters(in: .whitespacesAndNewlines) == "204" })
+    #expect(outputs.contains { $0.contains(#"{"tokens":[101,2023,2003,1037,3231,6251,1012,102]}"#) })
     #expect(outputs.contains { $0.contains(#"eckart_adapter_requests_total{adapter="demo"} 2"#) })
 }
