@@ -3,7 +3,13 @@
 import Foundation
 
 /// Metrics of one spectrum σ₁ ≥ σ₂ ≥ … ≥ 0.
+///
+/// Every metric is defined for an all-zero (or empty) spectrum and is then 0: no NaN reaches JSON.
 public struct SpectrumMetrics: Sendable, Equatable {
+    /// The thresholds the API reports energy ranks at.
+    public static let energyThresholds = [0.90, 0.95, 0.99]
+
+    /// The spectrum, descending.
     public let singularValues: [Float]
     /// `energy[k-1] = Σ_{i≤k} σᵢ² / Σ σᵢ²`, the share of squared Frobenius norm kept by rank k.
     public let energy: [Double]
@@ -14,7 +20,10 @@ public struct SpectrumMetrics: Sendable, Equatable {
     /// Roy & Vetterli (2007): exp of the Shannon entropy of pᵢ = σᵢ / Σσ (0 for an all-zero spectrum).
     public let entropyRank: Double
 
-    public init(singularValues sigma: [Float]) {
+    /// `sigma` should come descending from an SVD; it is sorted here anyway, because the energy
+    /// curve and the Eckart–Young error are only meaningful in that order.
+    public init(singularValues unsorted: [Float]) {
+        let sigma = unsorted.sorted(by: >)
         singularValues = sigma
         let squares = sigma.map { Double($0) * Double($0) }
         let total = squares.reduce(0, +)
@@ -35,7 +44,8 @@ public struct SpectrumMetrics: Sendable, Equatable {
         }
     }
 
-    /// The smallest k whose energy reaches `threshold` (0 for an all-zero spectrum).
+    /// The smallest k whose energy reaches `threshold` (0 for an all-zero spectrum). A 1e-12 slack
+    /// keeps a rounding error in the running sum from pushing an exact hit one rank further.
     public func energyRank(_ threshold: Double) -> Int {
         guard frobeniusNorm > 0 else { return 0 }
         return (energy.firstIndex { $0 >= threshold - 1e-12 } ?? energy.count - 1) + 1

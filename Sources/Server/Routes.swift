@@ -54,6 +54,7 @@ struct Routes: Sendable {
             return json(try service.infer(inference, tokenizer: tokenizer))
         }
         add(&router, "GET", "/diagnostics/spectrum") { request in try spectrum(request) }
+        add(&router, "POST", "/diagnostics/rank-sweep") { request in try rankSweep(request) }
         add(&router, "POST", "/tokenize") { request in
             let body = try JSONBody(request)
             try body.allowOnly(["text", "add_special_tokens"])
@@ -164,6 +165,33 @@ struct Routes: Sendable {
         defer { lease.release() }
         let spectrum = try service.scheduler.run { try AdapterSpectrum(adapter: lease.adapter, model: model) }.result
         return json(spectrumJSON(spectrum, adapter: id, filter: filter))
+    }
+
+    /// `POST /diagnostics/rank-sweep {"adapter", "ranks"}`: Eckart–Young truncation error and parameter
+    /// count of every update truncated to each rank (closed form from σ).
+    private func rankSweep(_ request: HTTPRequest) throws -> HTTPResponse {
+        let body = try JSONBody(request)
+        try body.allowOnly(["adapter", "ranks"])
+        guard let id = try body.string("adapter") else { throw HTTPError.badRequest("field adapter is required", code: "invalid_field") }
+        let requested = try body.ints("ranks")
+        if let requested, requested.isEmpty || requested.contains(where: { $0 < 0 }) {
+            throw HTTPError.badRequest("field ranks must be a non-empty list of ranks ≥ 0", code: "invalid_field")
+        }
+        let lease = try registry.lease(id: id, mode: .unmerged)
+        defer { lease.release() }
+        let spectrum = try service.scheduler.run { try AdapterSpectrum(adapter: lease.adapter, model: model) }.result
+        let points = spectrum.sweep(ranks: requested ?? spectrum.defaultSweepRanks)
+        let rows: [JSONValue] = points.map { point in
+            .object([
+                "rank": .number(JSONNumber(point.rank)),
+                "parameters": .number(JSONNumber(point.parameterCount)),
+                "relative_error": .number(JSONNumber(point.relativeError)),
+                "modules": .array(zip(spectrum.modules, point.moduleRelativeErrors).map { module, error in
+                    .object(["name": .string(module.name), "relative_error": .number(JSONNumber(error))])
+                }),
+            ])
+        }
+        return json(.object(["adapter": .string(id), "sweep": .array(rows)]))
     }
 
     /// Resolves `path` and refuses anything outside --adapter-root (after resolving symlinks).

@@ -93,3 +93,30 @@ func fixtureAdaptersMatchDenseSVD(pair: (String, String)) throws {
         #expect(effective.count > module.rank && effective[module.rank] > 1e-6)
     }
 }
+
+@Test func rankSweepMatchesExplicitReconstruction() throws {
+    let model = try BaseModel.load(directory: Fixtures.model("qwen2-tiny"))
+    let adapter = try LoRAAdapter(directory: Fixtures.adapter("qwen2-lora"), model: model)
+    let spectrum = try AdapterSpectrum(adapter: adapter, model: model)
+    #expect(spectrum.defaultSweepRanks == [1, 2, 4, 8])
+    let points = spectrum.sweep(ranks: [2, 8])
+    // Rank 8 is the full adapter: nothing lost, every parameter kept.
+    #expect(points[1].relativeError == 0 && points[1].parameterCount == adapter.parameterCount)
+    // Rank 2, checked on one module by forming ΔW and its rank-2 truncation explicitly.
+    let name = spectrum.modules[3].name
+    let update = adapter.updates[name]!
+    var product = update.b.times(update.a)
+    product.scaleRows(by: Array(repeating: update.scale, count: product.rows))
+    let d = try product.svd()
+    var u = d.u
+    u.scaleColumns(by: d.singularValues.enumerated().map { $0.offset < 2 ? $0.element : 0 })
+    let truncated = u.times(d.vt)
+    var lost = 0.0, total = 0.0
+    for i in product.storage.indices {
+        lost += Double(product.storage[i] - truncated.storage[i]) * Double(product.storage[i] - truncated.storage[i])
+        total += Double(product.storage[i]) * Double(product.storage[i])
+    }
+    #expect(abs(points[0].moduleRelativeErrors[3] - (lost / total).squareRoot()) < 1e-4)
+    #expect(points[0].relativeError > 0 && points[0].relativeError < 1)
+    #expect(points[0].parameterCount == adapter.parameterCount / 4)
+}

@@ -30,3 +30,18 @@ import Testing
     #expect(try live.request("GET", "/diagnostics/spectrum").status == 400)
     #expect(try live.request("GET", "/diagnostics/spectrum?adapter=sql&base=true").status == 400)
 }
+
+@Test func rankSweepEndpointReportsClosedFormErrors() throws {
+    let live = try LiveServer(model: "qwen2-tiny")
+    defer { live.stop() }
+    #expect(try live.upload(id: "sql", adapter: "qwen2-lora").status == 201)
+    let reply = try live.post("/diagnostics/rank-sweep", json: #"{"adapter": "sql"}"#)
+    #expect(reply.status == 200, "\(reply.text)")
+    let sweep = try #require(reply.json["sweep"] as? [[String: Any]])
+    #expect(sweep.map { $0["rank"] as? Int } == [1, 2, 4, 8])
+    let errors = sweep.map { ($0["relative_error"] as! NSNumber).doubleValue }
+    #expect(errors == errors.sorted(by: >) && errors.last == 0 && errors[0] < 1)
+    #expect((sweep.last?["modules"] as? [Any])?.count == 14)
+    #expect(try live.post("/diagnostics/rank-sweep", json: #"{"adapter": "sql", "ranks": []}"#).errorCode == "invalid_field")
+    #expect(try live.post("/diagnostics/rank-sweep", json: #"{"adapter": "nope"}"#).status == 404)
+}
