@@ -2,14 +2,24 @@
 import COpenBLAS
 
 /// `A = Q · R` for an m×n matrix, k = min(m, n): Q (m×k) with orthonormal columns, R (k×n) upper
-/// triangular.
+/// triangular (upper trapezoidal when n > m).
+///
+/// As a loop, with `r[p, j] == 0` for p > j:
+///
+///     for i in 0..<m { for j in 0..<n {
+///         var s: Float = 0
+///         for p in 0..<k { s += q[i, p] * r[p, j] }
+///         // s == a[i, j] up to rounding, and Σ_i q[i, p] * q[i, p'] == (p == p' ? 1 : 0)
+///     } }
 public struct QRDecomposition: Sendable {
     public let q: Matrix   // (m, k)
     public let r: Matrix   // (k, n)
 }
 
 extension Matrix {
-    /// The thin QR factorisation (Householder, LAPACK `sgeqrf`, then `sorgqr` to form Q).
+    /// The thin QR factorisation (Householder, LAPACK `sgeqrf`, then `sorgqr` to form Q), row-major
+    /// through LAPACKE. Throws `LAPACKError` when either routine returns `info ≠ 0` (LAPACKE reports
+    /// a NaN in the input as a bad argument).
     public func qr() throws -> QRDecomposition {
         let (m, n) = (rows, cols)
         let k = Swift.min(m, n)

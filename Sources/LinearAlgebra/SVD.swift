@@ -3,6 +3,14 @@
 import COpenBLAS
 
 /// The thin SVD `A = U · diag(σ) · Vᵀ` of an m×n matrix, k = min(m, n).
+///
+/// As a loop, the factors reconstruct the matrix:
+///
+///     for i in 0..<m { for j in 0..<n {
+///         var s: Float = 0
+///         for p in 0..<k { s += u[i, p] * singularValues[p] * vt[p, j] }
+///         // s == a[i, j] up to rounding
+///     } }
 public struct SingularValueDecomposition: Sendable {
     public let u: Matrix              // (m, k), orthonormal columns
     public let singularValues: [Float] // (k), descending, ≥ 0
@@ -10,12 +18,14 @@ public struct SingularValueDecomposition: Sendable {
 }
 
 extension Matrix {
-    /// Singular values only, descending (LAPACK `sgesdd` with `jobz = 'N'`).
+    /// Singular values only, descending, min(rows, cols) of them (LAPACK `sgesdd` with `jobz = 'N'`,
+    /// row-major through LAPACKE). Throws `LAPACKError` when `info ≠ 0`: a negative `info` names a
+    /// bad argument (LAPACKE reports a NaN in the input as one), a positive one non-convergence.
     public func singularValues() throws -> [Float] {
         try svd(vectors: false).singularValues
     }
 
-    /// The thin SVD (LAPACK `sgesdd` with `jobz = 'S'`).
+    /// The thin SVD (LAPACK `sgesdd` with `jobz = 'S'`); throws `LAPACKError` like `singularValues()`.
     public func svd() throws -> SingularValueDecomposition {
         try svd(vectors: true)
     }

@@ -46,6 +46,19 @@ struct Routes: Sendable {
             try registry.delete(id: try id(request))
             return HTTPResponse(status: .noContent)
         }
+        add(&router, "GET", "/adapters/{id}/files/{file}") { request in
+            // A stored adapter's PEFT files, byte for byte, so `peft` can load what Eckart serves.
+            let files = try registry.store.files(of: try id(request))
+            let (url, type): (URL, String) = switch request.pathParameters["file"] ?? "" {
+            case AdapterStore.configFileName: (files.config, "application/json")
+            case AdapterStore.weightsFileName: (files.weights, "application/octet-stream")
+            case let other: throw HTTPError.notFound("no file \(other); adapters have \(AdapterStore.configFileName) and \(AdapterStore.weightsFileName)")
+            }
+            let body = try Data(contentsOf: url, options: .alwaysMapped)
+            return HTTPResponse(status: .ok, headers: ["Content-Type": type,
+                                                       "Content-Disposition": "attachment; filename=\"\(url.lastPathComponent)\""],
+                                body: Array(body))
+        }
         add(&router, "POST", "/adapters", upload: true) { request in try upload(request) }
         add(&router, "POST", "/infer") { request in
             let body = try JSONBody(request)

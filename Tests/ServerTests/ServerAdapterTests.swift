@@ -23,6 +23,19 @@ import Testing
         #expect(try live.post("/infer", json: #"{"adapter": "sql", "tokens": [1, 2]}"#).errorCode == "adapter_not_found")
     }
 
+    @Test func storedFilesDownloadByteForByte() throws {
+        let live = try LiveServer(model: "qwen2-tiny")
+        defer { live.stop() }
+        #expect(try live.upload(id: "sql", adapter: "qwen2-dora").status == 201)
+        for file in ["adapter_config.json", "adapter_model.safetensors"] {
+            let reply = try live.request("GET", "/adapters/sql/files/\(file)")
+            #expect(reply.status == 200)
+            #expect(reply.body == (try Data(contentsOf: Fixtures.adapter("qwen2-dora").appendingPathComponent(file))))
+        }
+        #expect(try live.request("GET", "/adapters/sql/files/passwd").status == 404)
+        #expect(try live.request("GET", "/adapters/nope/files/adapter_config.json").status == 404)
+    }
+
     @Test func uploadByPathIsConfinedToTheRoot() throws {
         let live = try LiveServer(model: "qwen2-tiny")
         defer { live.stop() }
