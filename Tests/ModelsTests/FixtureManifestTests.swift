@@ -1,17 +1,20 @@
-// The committed fixtures are exactly what generate.py wrote: MANIFEST.sha256 pins every file.
+// The committed fixtures are exactly what their scripts wrote: generate.py's MANIFEST.sha256 and
+// tokenizers/generate_tokenizers.py's pin every file.
 import FixtureSupport
 import Foundation
 import Testing
 
-@Test func fixturesMatchTheirManifest() throws {
-    let manifest = try String(contentsOf: Fixtures.directory.appendingPathComponent("MANIFEST.sha256"), encoding: .utf8)
+@Test(arguments: ["", "tokenizers"])
+func fixturesMatchTheirManifest(folder: String) throws {
+    let directory = folder.isEmpty ? Fixtures.directory : Fixtures.directory.appendingPathComponent(folder)
+    let manifest = try String(contentsOf: directory.appendingPathComponent("MANIFEST.sha256"), encoding: .utf8)
     let listed = manifest.split(separator: "\n").map { $0.split(separator: " ", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) }
-    #expect(listed.count > 50)
+    #expect(listed.count > (folder.isEmpty ? 50 : 8))
     // Verify with coreutils' sha256sum, which reads the manifest format natively.
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["sha256sum", "--check", "--quiet", "MANIFEST.sha256"]
-    process.currentDirectoryURL = Fixtures.directory
+    process.currentDirectoryURL = directory
     let output = Pipe()
     process.standardOutput = output
     process.standardError = output

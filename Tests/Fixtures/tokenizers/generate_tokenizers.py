@@ -282,6 +282,16 @@ def main() -> None:
     with open(HERE / "vocab_sizes.json", "w", encoding="utf-8") as f:
         json.dump(vocab_sizes, f, indent=1, sort_keys=True)
         f.write("\n")
+    write_manifest()
+
+
+def write_manifest():
+    """Pins every generated file by SHA-256 (sha256sum format), checked by the Swift tests."""
+    import hashlib
+    files = sorted(p for p in HERE.iterdir() if p.suffix == ".json")
+    with open(HERE / "MANIFEST.sha256", "w") as f:
+        for path in files:
+            f.write(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n")
 
 
 if __name__ == "__main__":
