@@ -68,6 +68,16 @@ public struct AdapterSpectrum: Sendable {
         return merged
     }
 
+    private init(modules: [ModuleSpectrum], isDoRA: Bool) {
+        self.modules = modules
+        self.isDoRA = isDoRA
+    }
+
+    /// The same spectrum restricted to the modules `isIncluded` accepts (e.g. a name filter).
+    public func filter(_ isIncluded: (ModuleSpectrum) -> Bool) -> AdapterSpectrum {
+        AdapterSpectrum(modules: modules.filter(isIncluded), isDoRA: isDoRA)
+    }
+
     /// Mean of a per-module quantity (0 with no modules).
     public func mean(_ value: (ModuleSpectrum) -> Double) -> Double {
         modules.isEmpty ? 0 : modules.reduce(0) { $0 + value($1) } / Double(modules.count)

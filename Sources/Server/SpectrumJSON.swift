@@ -5,9 +5,10 @@ import Foundation
 
 /// `{"adapter", "dora", "modules": [...], "summary": {...}}` for the modules whose names match `filter`.
 public func spectrumJSON(_ spectrum: AdapterSpectrum, adapter id: String, filter: NSRegularExpression? = nil) -> JSONValue {
-    let modules = spectrum.modules.filter { m in
+    let spectrum = spectrum.filter { m in
         filter.map { $0.firstMatch(in: m.name, range: NSRange(m.name.startIndex..., in: m.name)) != nil } ?? true
     }
+    let modules = spectrum.modules
     func number(_ x: Double) -> JSONValue { .number(JSONNumber(x)) }
     func floats(_ xs: [Float]) -> JSONValue { .array(xs.map { .number(JSONNumber($0)) }) }
     func energyRanks(_ m: SpectrumMetrics) -> JSONValue {
@@ -38,17 +39,15 @@ public func spectrumJSON(_ spectrum: AdapterSpectrum, adapter id: String, filter
         }
         return .object(JSONObject(uniqueKeysWithValues: fields))
     }
-    func mean(_ value: (SpectrumMetrics) -> Double) -> JSONValue {
-        number(modules.isEmpty ? 0 : modules.reduce(0) { $0 + value($1.metrics) } / Double(modules.count))
-    }
+    let totals = spectrum.summary
     let summary: JSONValue = .object([
-        "modules": .number(JSONNumber(modules.count)),
-        "mean_energy_rank": .object(["0.90": mean { Double($0.energyRank(0.90)) }, "0.95": mean { Double($0.energyRank(0.95)) },
-                                     "0.99": mean { Double($0.energyRank(0.99)) }]),
-        "mean_entropy_rank": mean(\.entropyRank),
-        "mean_stable_rank": mean(\.stableRank),
-        "total_rank": .number(JSONNumber(modules.reduce(0) { $0 + $1.rank })),
-        "total_parameters": .number(JSONNumber(modules.reduce(0) { $0 + $1.rank * ($1.shape[0] + $1.shape[1]) })),
+        "modules": .number(JSONNumber(totals.moduleCount)),
+        "mean_energy_rank": .object(["0.90": number(totals.meanEnergyRank[0.90] ?? 0), "0.95": number(totals.meanEnergyRank[0.95] ?? 0),
+                                     "0.99": number(totals.meanEnergyRank[0.99] ?? 0)]),
+        "mean_entropy_rank": number(totals.meanEntropyRank),
+        "mean_stable_rank": number(totals.meanStableRank),
+        "total_rank": .number(JSONNumber(totals.totalRank)),
+        "total_parameters": .number(JSONNumber(totals.totalParameters)),
     ])
     return .object([
         "adapter": .string(id),

@@ -39,6 +39,36 @@ func qrRouteEqualsDenseSVD(shape: (Int, Int, Int)) throws {
     expectClose(fast, dense, relativeTo: dense[0])
 }
 
+@Test(arguments: [(3, 10, 6), (12, 2, 5), (1, 1, 3)])
+func rankAboveTheShapeGivesRValuesWithZeroTail(shape: (Int, Int, Int)) throws {
+    // r > min(m, n): the core is smaller than r×r and ΔW has at most min(m, n) non-zero values.
+    let (m, n, r) = shape
+    var seeded = Seeded(state: UInt64(m * 7 + n * 3 + r))
+    let b = seeded.matrix(m, r), a = seeded.matrix(r, n)
+    let fast = try LowRankSpectrum.singularValues(b: b, a: a, scale: 2)
+    #expect(fast.count == r)
+    #expect(fast[min(m, n)...].allSatisfy { $0 == 0 })
+    expectClose(fast, try denseSingularValues(b: b, a: a, scale: 2, count: r), relativeTo: fast[0])
+}
+
+@Test func negativeScaleGivesNonNegativeValues() throws {
+    var seeded = Seeded(state: 3)
+    let b = seeded.matrix(16, 4), a = seeded.matrix(4, 11)
+    let negative = try LowRankSpectrum.singularValues(b: b, a: a, scale: -1.5)
+    let positive = try LowRankSpectrum.singularValues(b: b, a: a, scale: 1.5)
+    #expect(negative == positive && negative.allSatisfy { $0 >= 0 })
+    expectClose(negative, try LowRankSpectrum.denseSingularValues(b: b, a: a, scale: -1.5), relativeTo: negative[0])
+}
+
+@Test func zeroFactorsGiveAZeroSpectrum() throws {
+    // PEFT initialises B to zero: a fresh adapter's update has σ = 0 and metrics without NaN.
+    var seeded = Seeded(state: 4)
+    let sigma = try LowRankSpectrum.singularValues(b: Matrix(rows: 10, cols: 4), a: seeded.matrix(4, 7), scale: 2)
+    #expect(sigma == [0, 0, 0, 0])
+    let metrics = SpectrumMetrics(singularValues: sigma)
+    #expect(metrics.entropyRank == 0 && metrics.stableRank == 0 && metrics.energyRank(0.9) == 0)
+}
+
 @Test func rankDeficientFactorsGiveZeros() throws {
     var seeded = Seeded(state: 9)
     var b = seeded.matrix(20, 4)
@@ -92,6 +122,31 @@ func fixtureAdaptersMatchDenseSVD(pair: (String, String)) throws {
         // The magnitude rescaling makes W' − W differ from s·BA.
         #expect(effective.count > module.rank && effective[module.rank] > 1e-6)
     }
+}
+
+@Test func doraEffectiveSpectrumIsThatOfTheMergedWeightMinusTheBase() throws {
+    // An independent route to W' − W: MergedAdapter's merged weight (Adapters) minus the base.
+    let model = try BaseModel.load(directory: Fixtures.model("llama-tiny"))
+    let adapter = try LoRAAdapter(directory: Fixtures.adapter("llama-dora"), model: model)
+    let spectrum = try AdapterSpectrum(adapter: adapter, model: model)
+    let merged = MergedAdapter(adapter, model: model)
+    for module in spectrum.modules {
+        let base = try #require(model.linear(named: module.name)).weight
+        var difference = try #require(merged.linear(named: module.name)).weight
+        #expect(difference.shape == module.shape)
+        for i in difference.storage.indices { difference.storage[i] -= base.storage[i] }
+        let dense = try difference.singularValues()
+        let effective = try #require(module.effectiveSingularValues)
+        expectClose(effective, dense, relativeTo: dense[0], "\(module.name)")
+    }
+}
+
+@Test func plainLoRAHasNoEffectiveSpectrum() throws {
+    let model = try BaseModel.load(directory: Fixtures.model("qwen2-tiny"))
+    let adapter = try LoRAAdapter(directory: Fixtures.adapter("qwen2-lora"), model: model)
+    let spectrum = try AdapterSpectrum(adapter: adapter, model: model)
+    #expect(!spectrum.isDoRA)
+    #expect(spectrum.modules.allSatisfy { !$0.isDoRA && $0.effectiveSingularValues == nil })
 }
 
 @Test func rankSweepMatchesExplicitReconstruction() throws {
