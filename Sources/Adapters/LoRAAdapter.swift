@@ -16,6 +16,20 @@ public struct LoRAUpdate: Sendable {
 
     public var rank: Int { a.rows }
     public var parameterCount: Int { a.count + b.count + (doraRowScale?.count ?? 0) }
+
+    /// `W + scale·B·A` for a base weight `w` (out × in): one GEMM into a copy; `w` is not written.
+    public func added(to w: Matrix) -> Matrix {
+        var sum = w   // copy-on-write: the GEMM's write copies, the base stays untouched
+        b.accumulateTimes(a, into: &sum, alpha: scale, beta: 1)
+        return sum
+    }
+
+    /// The weight PEFT's merge produces: `W + s·B·A`, each row scaled by DoRA's factor when present.
+    public func mergedWeight(onto w: Matrix) -> Matrix {
+        var merged = added(to: w)
+        if let doraRowScale { merged.scaleRows(by: doraRowScale) }
+        return merged
+    }
 }
 
 /// A validated adapter: its resolved config and one update per targeted module.
@@ -93,8 +107,12 @@ public final class LoRAAdapter: Sendable {
             let scale = config.scale(forModule: module)
             var rowScale: [Float]? = nil
             if config.useDoRA {
+                // DoRA's factor m / ‖W + s·B·A‖_row, with the norm of the merged weight as peft's
+                // DoraLinearLayer.get_weight_norm takes it; computed once, as the weights are frozen.
                 let magnitude = try tensor(.magnitude, rows: 1, cols: info.outFeatures).storage
-                rowScale = Self.doraRowScale(magnitude: magnitude, base: model.linear(named: module)!, a: a, b: b, scale: scale)
+                let norms = LoRAUpdate(a: a, b: b, scale: scale, doraRowScale: nil)
+                    .added(to: model.linear(named: module)!.weight).rowNorms()
+                rowScale = zip(magnitude, norms).map { $0 / $1 }
             }
             updates[module] = LoRAUpdate(a: a, b: b, scale: scale, doraRowScale: rowScale)
         }
@@ -129,13 +147,5 @@ public final class LoRAAdapter: Sendable {
             reason = "expected lora_A.weight, lora_B.weight or lora_magnitude_vector (modules_to_save and trained biases are not supported)"
         }
         throw AdapterError.unexpectedTensor(name, reason: reason)
-    }
-
-    /// DoRA's per-row factor `m / ‖W + s·B·A‖₂` over each row of the (out × in) weight, with the
-    /// norm taken of the merged weight exactly as peft's DoraLinearLayer.get_weight_norm does.
-    static func doraRowScale(magnitude: [Float], base: Linear, a: Matrix, b: Matrix, scale: Float) -> [Float] {
-        var merged = base.weight
-        b.accumulateTimes(a, into: &merged, alpha: scale, beta: 1)
-        return zip(magnitude, merged.rowNorms()).map { $0 / $1 }
     }
 }

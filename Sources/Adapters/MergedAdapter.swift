@@ -19,10 +19,7 @@ public struct MergedAdapter: LinearOverlay {
         var merged: [String: Linear] = [:]
         for (module, update) in adapter.updates {
             let base = model.linear(named: module)!
-            var weight = base.weight   // copy-on-write: the first write below copies, the base stays untouched
-            update.b.accumulateTimes(update.a, into: &weight, alpha: update.scale, beta: 1)
-            if let rowScale = update.doraRowScale { weight.scaleRows(by: rowScale) }
-            merged[module] = Linear(weight: weight, bias: base.bias)
+            merged[module] = Linear(weight: update.mergedWeight(onto: base.weight), bias: base.bias)
         }
         self.merged = merged
     }

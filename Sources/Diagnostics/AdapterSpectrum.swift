@@ -47,12 +47,12 @@ public struct AdapterSpectrum: Sendable {
             let shape = [update.b.rows, update.a.cols]   // [out, in]
             let sigma = try LowRankSpectrum.singularValues(b: update.b, a: update.a, scale: update.scale)
             var effective: [Float]? = nil
-            if let rowScale = update.doraRowScale {
+            if update.doraRowScale != nil {
                 guard let base = model.linear(named: name) else { throw DiagnosticsError.missingBaseWeight(module: name) }
                 guard base.weight.shape == shape else {
                     throw DiagnosticsError.baseWeightShape(module: name, expected: shape, actual: base.weight.shape)
                 }
-                effective = try Self.effectiveUpdate(base: base.weight, update: update, rowScale: rowScale).singularValues()
+                effective = try Self.effectiveUpdate(base: base.weight, update: update).singularValues()
             }
             return ModuleSpectrum(name: name, shape: shape, rank: update.rank, scaling: update.scale,
                                   metrics: SpectrumMetrics(singularValues: sigma), effectiveSingularValues: effective)
@@ -60,12 +60,10 @@ public struct AdapterSpectrum: Sendable {
     }
 
     /// W' − W = diag(rowScale)·(W + s·B·A) − W, formed explicitly (out × in).
-    static func effectiveUpdate(base w: Matrix, update: LoRAUpdate, rowScale: [Float]) -> Matrix {
-        var merged = w                                                                  // (out, in)
-        update.b.accumulateTimes(update.a, into: &merged, alpha: update.scale, beta: 1) // W + s·B·A
-        merged.scaleRows(by: rowScale)                                                  // W'
-        for i in merged.storage.indices { merged.storage[i] -= w.storage[i] }           // W' − W
-        return merged
+    static func effectiveUpdate(base w: Matrix, update: LoRAUpdate) -> Matrix {
+        var difference = update.mergedWeight(onto: w)                                       // W'
+        for i in difference.storage.indices { difference.storage[i] -= w.storage[i] }    // W' − W
+        return difference
     }
 
     private init(modules: [ModuleSpectrum], isDoRA: Bool) {

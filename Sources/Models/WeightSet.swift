@@ -70,19 +70,21 @@ final class WeightSet {
 
     /// A 2-D tensor of exactly `rows × cols`, converted to Float32 and checked finite.
     func matrix(_ name: String, rows: Int, cols: Int) throws -> Matrix {
-        let m = try file(name).matrix(name)
-        guard m.rows == rows, m.cols == cols, try file(name).info(name)?.shape.count == 2 else {
-            throw ModelError.tensorShape(name, expected: [rows, cols], actual: try file(name).info(name)?.shape ?? [m.rows, m.cols])
-        }
+        let file = try file(name)
+        let shape = file.info(name)?.shape ?? []
+        // Check the header's shape before converting any data.
+        guard shape == [rows, cols] else { throw ModelError.tensorShape(name, expected: [rows, cols], actual: shape) }
+        let m = try file.matrix(name)
         guard m.isFinite else { throw ModelError.nonFiniteTensor(name) }
         return m
     }
 
     /// A 1-D tensor of exactly `count` elements, converted to Float32 and checked finite.
     func vector(_ name: String, count: Int) throws -> [Float] {
-        let shape = try file(name).info(name)?.shape ?? []
+        let file = try file(name)
+        let shape = file.info(name)?.shape ?? []
         guard shape == [count] else { throw ModelError.tensorShape(name, expected: [count], actual: shape) }
-        let v = try file(name).floats(name)
+        let v = try file.floats(name)
         guard v.allSatisfy({ $0.isFinite }) else { throw ModelError.nonFiniteTensor(name) }
         return v
     }
