@@ -106,9 +106,11 @@ struct Routes: Sendable {
                 if unexpected { options.requestLog?("error: \(method) \(request.path): \(error)") }
                 response = mapped.response
             }
-            sink.send(response)
+            // Record before answering: a client that reads /metrics right after its response must
+            // already find that request counted.
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
             metrics.record(method: method, route: pattern, status: response.status.code, seconds: seconds)
+            sink.send(response)
             options.requestLog?("\(method) \(request.target) \(response.status.code) \(String(format: "%.1f", seconds * 1000))ms")
         }
     }
