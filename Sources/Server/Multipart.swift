@@ -49,9 +49,9 @@ func parseMultipart(_ body: [UInt8], contentType: String) throws -> [FormPart] {
         for line in headers.split(separator: "\r\n") {
             let pieces = line.split(separator: ":", maxSplits: 1)
             guard pieces.count == 2 else { throw MultipartError.malformed("bad part header line \(line)") }
-            if pieces[0].trimmingWhitespace().lowercased() == "content-disposition" {
+            if pieces[0].trimmingCharacters(in: .whitespaces).lowercased() == "content-disposition" {
                 let value = String(pieces[1])
-                guard value.trimmingWhitespace().lowercased().hasPrefix("form-data") else {
+                guard value.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("form-data") else {
                     throw MultipartError.malformed("part disposition is not form-data")
                 }
                 name = parameter("name", in: value)
@@ -69,8 +69,8 @@ func parseMultipart(_ body: [UInt8], contentType: String) throws -> [FormPart] {
 func parameter(_ name: String, in header: String) -> String? {
     for piece in header.split(separator: ";").dropFirst() {
         let pair = piece.split(separator: "=", maxSplits: 1)
-        guard pair.count == 2, pair[0].trimmingWhitespace().lowercased() == name else { continue }
-        var value = pair[1].trimmingWhitespace()
+        guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == name else { continue }
+        var value = pair[1].trimmingCharacters(in: .whitespaces)
         if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 {
             value = String(value.dropFirst().dropLast()).replacingOccurrences(of: "\\\"", with: "\"")
         }
@@ -89,10 +89,4 @@ func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
         i += 1
     }
     return nil
-}
-
-extension StringProtocol {
-    func trimmingWhitespace() -> String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-    }
 }

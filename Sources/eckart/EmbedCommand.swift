@@ -1,5 +1,6 @@
 // `eckart embed`: an encoder's sentence embedding and last hidden state, as JSON on stdout.
 import ArgumentParser
+import Formats
 import Models
 
 struct EmbedCommand: ParsableCommand {
@@ -17,6 +18,8 @@ struct EmbedCommand: ParsableCommand {
             }
             return try model.encode(tokens: try options.parsedTokens(), overlay: overlay)
         }
-        print("{\"embedding\":\(JSONNumbers.array(encoding.embedding)),\"last_hidden_state\":\(JSONNumbers.rows(encoding.lastHiddenState))}")
+        let output: JSONValue = .object(["embedding": .floats(encoding.embedding),
+                                         "last_hidden_state": .rows(encoding.lastHiddenState)])
+        print(output.serialized())
     }
 }

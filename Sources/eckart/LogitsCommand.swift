@@ -1,5 +1,6 @@
 // `eckart logits`: a decoder's logits for every input position, as JSON on stdout.
 import ArgumentParser
+import Formats
 import Models
 
 struct LogitsCommand: ParsableCommand {
@@ -17,6 +18,6 @@ struct LogitsCommand: ParsableCommand {
             }
             return try model.logits(tokens: try options.parsedTokens(), overlay: overlay)
         }
-        print("{\"logits\":\(JSONNumbers.rows(logits))}")
+        print(JSONValue.object(["logits": .rows(logits)]).serialized())
     }
 }

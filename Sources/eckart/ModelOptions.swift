@@ -58,13 +58,14 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// Compact JSON for float arrays: shortest round-trip decimal for every Float.
-enum JSONNumbers {
-    static func array(_ values: some Sequence<Float>) -> String {
-        "[" + values.map { $0.isFinite ? "\($0)" : "null" }.joined(separator: ",") + "]"
+extension JSONValue {
+    /// A JSON array of floats, each printed as its shortest round-trip decimal.
+    static func floats(_ values: some Sequence<Float>) -> JSONValue {
+        .array(values.map { .number(JSONNumber($0)) })
     }
 
-    static func rows(_ m: Matrix) -> String {
-        "[" + (0..<m.rows).map { array(m.storage[($0 * m.cols)..<(($0 + 1) * m.cols)]) }.joined(separator: ",") + "]"
+    /// A JSON array of a matrix's rows.
+    static func rows(_ m: Matrix) -> JSONValue {
+        .array((0..<m.rows).map { floats(m.storage[($0 * m.cols)..<(($0 + 1) * m.cols)]) })
     }
 }
