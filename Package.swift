@@ -41,8 +41,8 @@ let package = Package(
             ]
         ),
         // Locates and decodes Tests/Fixtures for the test targets below.
-        .target(name: "FixtureSupport", dependencies: ["LinearAlgebra"], path: "Tests/FixtureSupport"),
-        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+        .target(name: "FixtureSupport", dependencies: ["LinearAlgebra", "Formats"], path: "Tests/FixtureSupport"),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "LinearAlgebra"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),

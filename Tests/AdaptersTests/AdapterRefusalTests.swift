@@ -27,16 +27,6 @@ func editConfig(_ directory: URL, _ edit: (inout [String: Any]) -> Void) throws 
     try Fixtures.editJSON(directory.appendingPathComponent("adapter_config.json"), edit)
 }
 
-/// Rewrites the adapter's tensors through `edit`.
-func editTensors(_ directory: URL, _ edit: (inout [String: (shape: [Int], values: [Float])]) -> Void) throws {
-    let url = directory.appendingPathComponent("adapter_model.safetensors")
-    let file = try SafetensorsFile(contentsOf: url)
-    var tensors: [String: (shape: [Int], values: [Float])] = [:]
-    for name in file.tensorNames { tensors[name] = (file.info(name)!.shape, try file.floats(name)) }
-    edit(&tensors)
-    try Data(SafetensorsWriter.serialize(tensors: tensors.map { ($0.key, $0.value.shape, $0.value.values) })).write(to: url)
-}
-
 let qKey = "base_model.model.model.layers.0.self_attn.q_proj"
 
 @Test func legacyPickleWeightsAreRefused() throws {
@@ -70,7 +60,7 @@ func initialisationsThatRewriteTheBaseAreRefused(initialisation: String) throws 
 
 @Test func loraBiasTensorIsRefused() throws {
     let message = try refusal("qwen2-lora") { dir in
-        try editTensors(dir) { $0[qKey + ".lora_B.bias"] = ([64], Array(repeating: 0.1, count: 64)) }
+        try Fixtures.rewriteTensors(at: dir.appendingPathComponent("adapter_model.safetensors")) { $0[qKey + ".lora_B.bias"] = ([64], Array(repeating: 0.1, count: 64)) }
     }
     #expect(message.contains("lora_B.bias"))
 }
@@ -88,14 +78,14 @@ func initialisationsThatRewriteTheBaseAreRefused(initialisation: String) throws 
 
 @Test func shapeMismatchIsRefused() throws {
     let message = try refusal("qwen2-lora") { dir in
-        try editTensors(dir) { $0[qKey + ".lora_A.weight"] = ([8, 63], Array(repeating: 0.1, count: 8 * 63)) }
+        try Fixtures.rewriteTensors(at: dir.appendingPathComponent("adapter_model.safetensors")) { $0[qKey + ".lora_A.weight"] = ([8, 63], Array(repeating: 0.1, count: 8 * 63)) }
     }
     #expect(message.contains(qKey + ".lora_A.weight") && message.contains("[8, 64]"))
 }
 
 @Test func rankDisagreeingWithConfigIsRefused() throws {
     let message = try refusal("qwen2-lora") { dir in
-        try editTensors(dir) {
+        try Fixtures.rewriteTensors(at: dir.appendingPathComponent("adapter_model.safetensors")) {
             $0[qKey + ".lora_A.weight"] = ([4, 64], Array(repeating: 0.1, count: 4 * 64))
             $0[qKey + ".lora_B.weight"] = ([64, 4], Array(repeating: 0.1, count: 64 * 4))
         }
@@ -106,7 +96,7 @@ func initialisationsThatRewriteTheBaseAreRefused(initialisation: String) throws 
 @Test(arguments: [Float.nan, .infinity, -.infinity])
 func nonFiniteWeightsAreRefused(value: Float) throws {
     let message = try refusal("qwen2-lora") { dir in
-        try editTensors(dir) { $0[qKey + ".lora_B.weight"]!.values[5] = value }
+        try Fixtures.rewriteTensors(at: dir.appendingPathComponent("adapter_model.safetensors")) { $0[qKey + ".lora_B.weight"]!.values[5] = value }
     }
     #expect(message.contains(qKey + ".lora_B.weight") && message.contains("NaN"))
 }
@@ -118,7 +108,7 @@ func nonFiniteWeightsAreRefused(value: Float) throws {
 
 @Test func unknownModuleIsRefused() throws {
     let message = try refusal("qwen2-lora") { dir in
-        try editTensors(dir) {
+        try Fixtures.rewriteTensors(at: dir.appendingPathComponent("adapter_model.safetensors")) {
             $0["base_model.model.model.layers.7.self_attn.q_proj.lora_A.weight"] = ([8, 64], Array(repeating: 0.1, count: 8 * 64))
         }
     }
@@ -128,7 +118,7 @@ func nonFiniteWeightsAreRefused(value: Float) throws {
 @Test func weightsForUntargetedModuleAreRefused() throws {
     // qwen2-layers targets k_proj and gate_proj of layer 1 only.
     let message = try refusal("qwen2-layers") { dir in
-        try editTensors(dir) {
+        try Fixtures.rewriteTensors(at: dir.appendingPathComponent("adapter_model.safetensors")) {
             $0["base_model.model.model.layers.0.self_attn.k_proj.lora_A.weight"] = ([4, 64], Array(repeating: 0.1, count: 4 * 64))
         }
     }
@@ -136,7 +126,7 @@ func nonFiniteWeightsAreRefused(value: Float) throws {
 }
 
 @Test func missingTensorIsRefused() throws {
-    let message = try refusal("qwen2-lora") { dir in try editTensors(dir) { $0[qKey + ".lora_B.weight"] = nil } }
+    let message = try refusal("qwen2-lora") { dir in try Fixtures.rewriteTensors(at: dir.appendingPathComponent("adapter_model.safetensors")) { $0[qKey + ".lora_B.weight"] = nil } }
     #expect(message.contains(qKey + ".lora_B.weight"))
 }
 

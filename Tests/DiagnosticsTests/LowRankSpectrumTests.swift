@@ -6,16 +6,6 @@ import LinearAlgebra
 import Models
 import Testing
 
-struct Seeded {
-    var state: UInt64
-    mutating func matrix(_ rows: Int, _ cols: Int) -> Matrix {
-        Matrix(rows: rows, cols: cols, storage: (0..<(rows * cols)).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: state >> 11) % 2000) / 1000 - 1
-        })
-    }
-}
-
 /// σ of the formed m×n product, padded or cut to `count` values.
 func denseSingularValues(b: Matrix, a: Matrix, scale: Float, count: Int) throws -> [Float] {
     var product = b.times(a)
@@ -32,7 +22,7 @@ func expectClose(_ fast: [Float], _ dense: [Float], relativeTo top: Float, _ com
 @Test(arguments: [(40, 30, 4), (64, 17, 8), (5, 9, 8), (33, 33, 1)])
 func qrRouteEqualsDenseSVD(shape: (Int, Int, Int)) throws {
     let (m, n, r) = shape
-    var seeded = Seeded(state: UInt64(m * 1000 + n * 10 + r))
+    var seeded = SeededMatrices(state: UInt64(m * 1000 + n * 10 + r))
     let b = seeded.matrix(m, r), a = seeded.matrix(r, n)
     let fast = try LowRankSpectrum.singularValues(b: b, a: a, scale: 0.5)
     let dense = try denseSingularValues(b: b, a: a, scale: 0.5, count: fast.count)
@@ -43,7 +33,7 @@ func qrRouteEqualsDenseSVD(shape: (Int, Int, Int)) throws {
 func rankAboveTheShapeGivesRValuesWithZeroTail(shape: (Int, Int, Int)) throws {
     // r > min(m, n): the core is smaller than r×r and ΔW has at most min(m, n) non-zero values.
     let (m, n, r) = shape
-    var seeded = Seeded(state: UInt64(m * 7 + n * 3 + r))
+    var seeded = SeededMatrices(state: UInt64(m * 7 + n * 3 + r))
     let b = seeded.matrix(m, r), a = seeded.matrix(r, n)
     let fast = try LowRankSpectrum.singularValues(b: b, a: a, scale: 2)
     #expect(fast.count == r)
@@ -52,7 +42,7 @@ func rankAboveTheShapeGivesRValuesWithZeroTail(shape: (Int, Int, Int)) throws {
 }
 
 @Test func negativeScaleGivesNonNegativeValues() throws {
-    var seeded = Seeded(state: 3)
+    var seeded = SeededMatrices(state: 3)
     let b = seeded.matrix(16, 4), a = seeded.matrix(4, 11)
     let negative = try LowRankSpectrum.singularValues(b: b, a: a, scale: -1.5)
     let positive = try LowRankSpectrum.singularValues(b: b, a: a, scale: 1.5)
@@ -62,7 +52,7 @@ func rankAboveTheShapeGivesRValuesWithZeroTail(shape: (Int, Int, Int)) throws {
 
 @Test func zeroFactorsGiveAZeroSpectrum() throws {
     // PEFT initialises B to zero: a fresh adapter's update has σ = 0 and metrics without NaN.
-    var seeded = Seeded(state: 4)
+    var seeded = SeededMatrices(state: 4)
     let sigma = try LowRankSpectrum.singularValues(b: Matrix(rows: 10, cols: 4), a: seeded.matrix(4, 7), scale: 2)
     #expect(sigma == [0, 0, 0, 0])
     let metrics = SpectrumMetrics(singularValues: sigma)
@@ -70,7 +60,7 @@ func rankAboveTheShapeGivesRValuesWithZeroTail(shape: (Int, Int, Int)) throws {
 }
 
 @Test func rankDeficientFactorsGiveZeros() throws {
-    var seeded = Seeded(state: 9)
+    var seeded = SeededMatrices(state: 9)
     var b = seeded.matrix(20, 4)
     for i in 0..<20 { b[i, 3] = b[i, 0] * 2 }   // column 3 repeats column 0: rank 3
     let a = seeded.matrix(4, 12)
@@ -95,7 +85,7 @@ func fixtureAdaptersMatchDenseSVD(pair: (String, String)) throws {
 
 @Test func truncationErrorIsEckartYoung() throws {
     // ‖ΔW − ΔW_k‖_F for the explicitly truncated SVD equals sqrt(Σ_{i>k} σᵢ²) from the QR route.
-    var seeded = Seeded(state: 77)
+    var seeded = SeededMatrices(state: 77)
     let b = seeded.matrix(30, 6), a = seeded.matrix(6, 25)
     let metrics = SpectrumMetrics(singularValues: try LowRankSpectrum.singularValues(b: b, a: a, scale: 1))
     let product = b.times(a)

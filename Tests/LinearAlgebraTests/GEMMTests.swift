@@ -1,4 +1,5 @@
 // The BLAS path against the plain loop it documents, with a fixed seed (candle's habit).
+import FixtureSupport
 import LinearAlgebra
 import Testing
 
@@ -19,16 +20,6 @@ func referenceGEMM(_ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool,
         }
     }
     return out
-}
-
-struct SeededMatrices {
-    var state: UInt64
-    mutating func matrix(_ rows: Int, _ cols: Int) -> Matrix {
-        Matrix(rows: rows, cols: cols, storage: (0..<(rows * cols)).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: state >> 11) % 2000) / 1000 - 1
-        })
-    }
 }
 
 @Test func timesTransposedMatchesLoop() {

@@ -1,4 +1,5 @@
 // LAPACK's SVD and QR through our wrappers, on matrices with known answers.
+import FixtureSupport
 import LinearAlgebra
 import Testing
 

@@ -20,18 +20,6 @@ func loadingError(_ name: String, _ edit: (URL) throws -> Void) throws -> any Er
     return ModelError.emptyInput
 }
 
-/// Rewrites a model's single weight file through `edit` of its tensors.
-func rewriteWeights(_ directory: URL, _ edit: (inout [String: (shape: [Int], values: [Float])]) -> Void) throws {
-    let url = directory.appendingPathComponent("model.safetensors")
-    let file = try SafetensorsFile(contentsOf: url)
-    var tensors: [String: (shape: [Int], values: [Float])] = [:]
-    for name in file.tensorNames where SafetensorsDType.convertibleToFloat.contains(file.info(name)!.dtype) {
-        tensors[name] = (file.info(name)!.shape, try file.floats(name))
-    }
-    edit(&tensors)
-    try Data(SafetensorsWriter.serialize(tensors: tensors.map { ($0.key, $0.value.shape, $0.value.values) })).write(to: url)
-}
-
 @Test func unsupportedArchitectureIsNamed() throws {
     let error = try loadingError("qwen2-tiny") { dir in
         try Fixtures.editJSON(dir.appendingPathComponent("config.json")) { $0["model_type"] = "gpt2"; $0["architectures"] = ["GPT2LMHeadModel"] }
@@ -50,28 +38,28 @@ func rewriteWeights(_ directory: URL, _ edit: (inout [String: (shape: [Int], val
 
 @Test func missingTensorIsNamed() throws {
     let error = try loadingError("qwen2-tiny") { dir in
-        try rewriteWeights(dir) { $0["model.layers.1.mlp.up_proj.weight"] = nil }
+        try Fixtures.rewriteTensors(at: dir.appendingPathComponent("model.safetensors")) { $0["model.layers.1.mlp.up_proj.weight"] = nil }
     }
     #expect(error as? ModelError == .missingTensor("model.layers.1.mlp.up_proj.weight"))
 }
 
 @Test func unusedTensorIsNamed() throws {
     let error = try loadingError("qwen2-tiny") { dir in
-        try rewriteWeights(dir) { $0["model.layers.0.extra.weight"] = ([2], [1, 2]) }
+        try Fixtures.rewriteTensors(at: dir.appendingPathComponent("model.safetensors")) { $0["model.layers.0.extra.weight"] = ([2], [1, 2]) }
     }
     #expect(error as? ModelError == .unusedTensors(["model.layers.0.extra.weight"]))
 }
 
 @Test func wrongShapeIsNamed() throws {
     let error = try loadingError("qwen2-tiny") { dir in
-        try rewriteWeights(dir) { $0["model.norm.weight"] = ([63], Array(repeating: 1, count: 63)) }
+        try Fixtures.rewriteTensors(at: dir.appendingPathComponent("model.safetensors")) { $0["model.norm.weight"] = ([63], Array(repeating: 1, count: 63)) }
     }
     #expect(error as? ModelError == .tensorShape("model.norm.weight", expected: [64], actual: [63]))
 }
 
 @Test func nonFiniteWeightIsNamed() throws {
     let error = try loadingError("qwen2-tiny") { dir in
-        try rewriteWeights(dir) { $0["model.layers.0.self_attn.q_proj.bias"]!.values[3] = .nan }
+        try Fixtures.rewriteTensors(at: dir.appendingPathComponent("model.safetensors")) { $0["model.layers.0.self_attn.q_proj.bias"]!.values[3] = .nan }
     }
     #expect(error as? ModelError == .nonFiniteTensor("model.layers.0.self_attn.q_proj.bias"))
 }
