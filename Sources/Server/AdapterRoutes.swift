@@ -1,0 +1,94 @@
+// Adapter routes: upload (multipart or a path under --adapter-root), list, describe, download, delete.
+import Adapters
+import Formats
+import Foundation
+import HTTP
+
+extension Routes {
+    func installAdapterRoutes(_ routes: RouteRegistrar) {
+        routes.add("GET", "/adapters") { _ in
+            json(.object(["adapters": .array(registry.list().map(describe))]))
+        }
+        routes.add("GET", "/adapters/{id}") { request in
+            json(describe(try registry.description(of: try id(request))))
+        }
+        routes.add("DELETE", "/adapters/{id}") { request in
+            try registry.delete(id: try id(request))
+            return HTTPResponse(status: .noContent)
+        }
+        routes.add("GET", "/adapters/{id}/files/{file}") { request in
+            // A stored adapter's PEFT files, byte for byte, so `peft` can load what Eckart serves.
+            let files = try registry.store.files(of: try id(request))
+            let (url, type): (URL, String) = switch request.pathParameters["file"] ?? "" {
+            case AdapterStore.configFileName: (files.config, "application/json")
+            case AdapterStore.weightsFileName: (files.weights, "application/octet-stream")
+            case let other: throw HTTPError.notFound("no file \(other); adapters have \(AdapterStore.configFileName) and \(AdapterStore.weightsFileName)")
+            }
+            let body = try Data(contentsOf: url, options: .alwaysMapped)
+            return HTTPResponse(status: .ok, headers: ["Content-Type": type,
+                                                       "Content-Disposition": "attachment; filename=\"\(url.lastPathComponent)\""],
+                                body: Array(body))
+        }
+        routes.add("POST", "/adapters", upload: true) { request in try upload(request) }
+    }
+
+    /// `POST /adapters`: multipart (`id`, `config`, `weights`) or JSON `{"id", "path"}` under --adapter-root.
+    func upload(_ request: HTTPRequest) throws -> HTTPResponse {
+        let replace = request.query("replace") == "true"
+        let contentType = request.headers["Content-Type"] ?? ""
+        let id: String, configData: Data, weightsData: Data
+        if contentType.lowercased().hasPrefix("multipart/form-data") {
+            let parts: [FormPart]
+            do {
+                parts = try parseMultipart(request.body, contentType: contentType)
+            } catch let error as MultipartError {
+                throw HTTPError.badRequest(error.description, code: "invalid_multipart")
+            }
+            func field(_ name: String) throws -> [UInt8] {
+                let matching = parts.filter { $0.name == name }
+                guard matching.count == 1 else {
+                    throw HTTPError.badRequest(matching.isEmpty ? "multipart field \(name) is missing" : "multipart field \(name) appears more than once",
+                                               code: "invalid_multipart")
+                }
+                return matching[0].body
+            }
+            id = String(decoding: try field("id"), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            configData = Data(try field("config"))
+            weightsData = Data(try field("weights"))
+        } else {
+            let body = try JSONBody(request)
+            try body.allowOnly(["id", "path"])
+            guard let givenID = try body.string("id") else { throw HTTPError.badRequest("field id is required", code: "invalid_field") }
+            guard let path = try body.string("path") else { throw HTTPError.badRequest("field path is required", code: "invalid_field") }
+            let directory = try confinedDirectory(path)
+            id = givenID
+            do {
+                configData = try Data(contentsOf: directory.appendingPathComponent("adapter_config.json"))
+                weightsData = try Data(contentsOf: directory.appendingPathComponent("adapter_model.safetensors"), options: .alwaysMapped)
+            } catch {
+                if FileManager.default.fileExists(atPath: directory.appendingPathComponent("adapter_model.bin").path) {
+                    throw AdapterError.legacyPickleWeights(directory.appendingPathComponent("adapter_model.bin").path)
+                }
+                throw HTTPError.badRequest("\(path) must hold adapter_config.json and adapter_model.safetensors", code: "invalid_adapter")
+            }
+        }
+        try AdapterStore.validate(id: id)
+        let description = try registry.put(id: id, configData: configData, weightsData: weightsData, replace: replace)
+        return json(describe(description), status: .created)
+    }
+
+    /// Resolves `path` and refuses anything outside --adapter-root (after resolving symlinks).
+    func confinedDirectory(_ path: String) throws -> URL {
+        guard let root = options.adapterRoot else {
+            throw HTTPError(.forbidden, code: "path_loading_disabled", message: "loading adapters by path needs the server's --adapter-root")
+        }
+        let resolvedRoot = root.standardizedFileURL.resolvingSymlinksInPath().path
+        let candidate = (path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path))
+            .standardizedFileURL.resolvingSymlinksInPath()
+        guard candidate.path == resolvedRoot || candidate.path.hasPrefix(resolvedRoot + "/") else {
+            throw HTTPError(.forbidden, code: "path_outside_root", message: "\(path) is outside the adapter root")
+        }
+        return candidate
+    }
+
+}

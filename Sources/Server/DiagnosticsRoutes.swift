@@ -1,0 +1,61 @@
+// Diagnostics routes: spectra of adapter updates and rank sweeps.
+import Adapters
+import Diagnostics
+import Formats
+import Foundation
+import HTTP
+
+extension Routes {
+    func installDiagnosticsRoutes(_ routes: RouteRegistrar) {
+        routes.add("GET", "/diagnostics/spectrum") { request in try spectrum(request) }
+        routes.add("POST", "/diagnostics/rank-sweep") { request in try rankSweep(request) }
+    }
+
+    /// `GET /diagnostics/spectrum?adapter=ID[&module=REGEX]`: σ of each ΔW = s·BA via QR of the factors.
+    func spectrum(_ request: HTTPRequest) throws -> HTTPResponse {
+        for item in request.queryItems where !["adapter", "module"].contains(item.name) {
+            throw HTTPError.badRequest("unknown query parameter \(item.name); expected adapter and optionally module", code: "invalid_field")
+        }
+        guard let id = request.query("adapter") else {
+            throw HTTPError.badRequest("query parameter adapter is required", code: "invalid_field")
+        }
+        var filter: NSRegularExpression? = nil
+        if let pattern = request.query("module") {
+            do { filter = try NSRegularExpression(pattern: pattern) } catch {
+                throw HTTPError.badRequest("query parameter module is not a valid regular expression: \(pattern)", code: "invalid_field")
+            }
+        }
+        let lease = try registry.lease(id: id, mode: .unmerged)
+        defer { lease.release() }
+        let spectrum = try service.scheduler.run { try AdapterSpectrum(adapter: lease.adapter, model: model) }.result
+        return json(spectrumJSON(spectrum, adapter: id, filter: filter))
+    }
+
+    /// `POST /diagnostics/rank-sweep {"adapter", "ranks"}`: Eckart–Young truncation error and parameter
+    /// count of every update truncated to each rank (closed form from σ).
+    func rankSweep(_ request: HTTPRequest) throws -> HTTPResponse {
+        let body = try JSONBody(request)
+        try body.allowOnly(["adapter", "ranks"])
+        guard let id = try body.string("adapter") else { throw HTTPError.badRequest("field adapter is required", code: "invalid_field") }
+        let requested = try body.ints("ranks")
+        if let requested, requested.isEmpty || requested.contains(where: { $0 < 0 }) {
+            throw HTTPError.badRequest("field ranks must be a non-empty list of ranks ≥ 0", code: "invalid_field")
+        }
+        let lease = try registry.lease(id: id, mode: .unmerged)
+        defer { lease.release() }
+        let spectrum = try service.scheduler.run { try AdapterSpectrum(adapter: lease.adapter, model: model) }.result
+        let points = spectrum.sweep(ranks: requested ?? spectrum.defaultSweepRanks)
+        let rows: [JSONValue] = points.map { point in
+            .object([
+                "rank": .number(JSONNumber(point.rank)),
+                "parameters": .number(JSONNumber(point.parameterCount)),
+                "relative_error": .number(JSONNumber(point.relativeError)),
+                "modules": .array(zip(spectrum.modules, point.moduleRelativeErrors).map { module, error in
+                    .object(["name": .string(module.name), "relative_error": .number(JSONNumber(error))])
+                }),
+            ])
+        }
+        return json(.object(["adapter": .string(id), "sweep": .array(rows)]))
+    }
+
+}
