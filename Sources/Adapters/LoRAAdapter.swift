@@ -14,6 +14,14 @@ public struct LoRAUpdate: Sendable {
     /// DoRA only: `m / ‖W + scale·B·A‖_row`, the factor PEFT applies to each output row (out).
     public let doraRowScale: [Float]?
 
+    public init(a: Matrix, b: Matrix, scale: Float, doraRowScale: [Float]?) {
+        precondition(a.rows == b.cols, "A is \(a.shape), B is \(b.shape): inner ranks differ")
+        self.a = a
+        self.b = b
+        self.scale = scale
+        self.doraRowScale = doraRowScale
+    }
+
     public var rank: Int { a.rows }
     public var parameterCount: Int { a.count + b.count + (doraRowScale?.count ?? 0) }
 
@@ -62,6 +70,16 @@ public final class LoRAAdapter: Sendable {
             throw AdapterError.config(error)
         }
         try self.init(config: config, weights: try SafetensorsFile(contentsOf: weightsURL), model: model)
+    }
+
+    /// An adapter from updates built in memory (e.g. a truncation of another adapter). Each update
+    /// carries its own rank and scale; `config` supplies `useDoRA` and what the adapter was read from.
+    /// `moduleNames` is the base model's order.
+    public init(config: AdapterConfig, updates: [String: LoRAUpdate], moduleNames: [String]) {
+        precondition(Set(moduleNames) == Set(updates.keys), "moduleNames must name exactly the updates")
+        self.config = config
+        self.updates = updates
+        self.moduleNames = moduleNames
     }
 
     /// Validates `weights` (PEFT's state dict) against `config` and `model`, then builds the updates.
