@@ -6,7 +6,7 @@ struct EckartCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eckart",
         abstract: "Serve many LoRA adapters on one frozen base transformer.",
-        subcommands: [ServeCommand.self, LogitsCommand.self, EmbedCommand.self, SpectrumCommand.self, BenchCommand.self])
+        subcommands: [ServeCommand.self, LogitsCommand.self, EmbedCommand.self, SpectrumCommand.self, SweepCommand.self, TruncateCommand.self, BenchCommand.self])
 }
 
 /// Prints `error: <message>` to stderr and exits 1: the CLI's one error path.
