@@ -33,8 +33,10 @@ extension Routes {
     }
 
     /// `POST /adapters`: multipart (`id`, `config`, `weights`) or JSON `{"id", "path"}` under --adapter-root.
+    /// `?max_rank=k` / `?energy=τ` (or the server's --max-adapter-rank) store a truncated copy instead.
     func upload(_ request: HTTPRequest) throws -> HTTPResponse {
         let replace = request.query("replace") == "true"
+        let truncationGoal = try uploadTruncationGoal(request)
         let contentType = request.headers["Content-Type"] ?? ""
         let id: String, configData: Data, weightsData: Data
         if contentType.lowercased().hasPrefix("multipart/form-data") {
@@ -73,8 +75,15 @@ extension Routes {
             }
         }
         try AdapterStore.validate(id: id)
-        let description = try registry.put(id: id, configData: configData, weightsData: weightsData, replace: replace)
-        return json(describe(description), status: .created)
+        guard let truncationGoal else {
+            let description = try registry.put(id: id, configData: configData, weightsData: weightsData, replace: replace)
+            return json(describe(description), status: .created)
+        }
+        // Truncation on upload: the truncated adapter is stored instead of the original.
+        if !replace, registry.contains(id) { throw StoreError.exists(id) }
+        let truncated = try truncateUpload(id: id, configData: configData, weightsData: weightsData, goal: truncationGoal.goal)
+        let description = try registry.put(id: id, configData: truncated.config, weightsData: truncated.weights, replace: replace)
+        return json(withTruncation(describe(description), truncated.report), status: .created)
     }
 
     /// Resolves `path` and refuses anything outside --adapter-root (after resolving symlinks).

@@ -31,31 +31,36 @@ extension Routes {
         return json(spectrumJSON(spectrum, adapter: id, filter: filter))
     }
 
-    /// `POST /diagnostics/rank-sweep {"adapter", "ranks"}`: Eckart–Young truncation error and parameter
-    /// count of every update truncated to each rank (closed form from σ).
+    /// `POST /diagnostics/rank-sweep {"adapter", "ranks"? | "budget_params"? | "energy"?, "probe"?}`:
+    /// Eckart–Young truncation error and parameter count of every update truncated to each rank
+    /// (closed form from σ), or of one greedy allocation; with `probe.tokens`, the output-level effect
+    /// of each truncation against the full adapter (see `ProbeEvaluation`).
     func rankSweep(_ request: HTTPRequest) throws -> HTTPResponse {
         let body = try JSONBody(request)
-        try body.allowOnly(["adapter", "ranks"])
+        try body.allowOnly(["adapter", "ranks", "budget_params", "energy", "probe"])
         guard let id = try body.string("adapter") else { throw HTTPError.badRequest("field adapter is required", code: "invalid_field") }
         let requested = try body.ints("ranks")
         if let requested, requested.isEmpty || requested.contains(where: { $0 < 0 }) {
             throw HTTPError.badRequest("field ranks must be a non-empty list of ranks ≥ 0", code: "invalid_field")
         }
+        if let requested, requested.count > maxSweepRanks {
+            throw HTTPError.badRequest("field ranks lists \(requested.count) ranks; at most \(maxSweepRanks) are allowed", code: "invalid_field")
+        }
+        let allocation = try allocationGoal(body, uniform: requested.map { _ in .uniform(0) })
+        let probe = try probeSequences(body)
         let lease = try registry.lease(id: id, mode: .unmerged)
         defer { lease.release() }
-        let spectrum = try service.scheduler.run { try AdapterSpectrum(adapter: lease.adapter, model: model) }.result
-        let points = spectrum.sweep(ranks: requested ?? spectrum.defaultSweepRanks)
-        let rows: [JSONValue] = points.map { point in
-            .object([
-                "rank": .number(JSONNumber(point.rank)),
-                "parameters": .number(JSONNumber(point.parameterCount)),
-                "relative_error": .number(JSONNumber(point.relativeError)),
-                "modules": .array(zip(spectrum.modules, point.moduleRelativeErrors).map { module, error in
-                    .object(["name": .string(module.name), "relative_error": .number(JSONNumber(error))])
-                }),
-            ])
-        }
-        return json(.object(["adapter": .string(id), "sweep": .array(rows)]))
+        let report = try service.scheduler.run { () throws -> RankSweepReport in
+            let spectrum = try AdapterSpectrum(adapter: lease.adapter, model: model)
+            let goals: [RankAllocation.Goal]
+            if let allocation, requested == nil {
+                goals = [allocation]
+            } else {
+                goals = (requested ?? spectrum.defaultSweepRanks).map { .uniform($0) }
+            }
+            return try RankSweepReport(adapter: lease.adapter, model: model, spectrum: spectrum, goals: goals, probe: probe)
+        }.result
+        return json(rankSweepJSON(report, adapter: id, isDoRA: lease.adapter.isDoRA))
     }
 
 }

@@ -24,7 +24,7 @@ public final class EckartServer: Sendable {
         self.model = model
         let store = try AdapterStore(root: options.adapterDirectory)
         registry = AdapterRegistry(model: model, store: store, loadedBudget: options.loadedCacheBytes,
-                                   mergedBudget: options.mergedCacheBytes, maxRank: options.maxAdapterRank)
+                                   mergedBudget: options.mergedCacheBytes, maxRank: options.rankLimit)
         startupReport = registry.start()
         service = InferenceService(model: model, registry: registry,
                                    scheduler: InferenceScheduler(concurrency: options.inferenceConcurrency), metrics: metrics)

@@ -33,6 +33,7 @@ struct Routes: Sendable {
         installAdapterRoutes(routes)
         installInferenceRoutes(routes)
         installDiagnosticsRoutes(routes)
+        installTruncationRoutes(routes)
         router = routes.router
         return routes.table
     }

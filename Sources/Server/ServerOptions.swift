@@ -13,7 +13,11 @@ public struct ServerOptions: Sendable {
     public var apiKey: String? = nil
     public var loadedCacheBytes = 512 << 20
     public var mergedCacheBytes = 1024 << 20
-    public var maxAdapterRank = 1024
+    /// Uploads are truncated to this rank unless they ask otherwise (`?max_rank=` / `?energy=`); nil
+    /// stores them as they are.
+    public var maxAdapterRank: Int? = nil
+    /// Adapters whose `r` or any `rank_pattern` rank exceeds this are refused outright.
+    public var rankLimit = 1024
     /// Largest request body for adapter uploads; JSON endpoints accept at most `maxJSONBodyBytes`.
     public var maxUploadBytes = 512 << 20
     public var maxJSONBodyBytes = 8 << 20

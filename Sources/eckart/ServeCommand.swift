@@ -20,7 +20,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Require Authorization: Bearer KEY (or set ECKART_API_KEY).") var apiKey: String?
     @Option(help: "Memory budget of loaded adapters, MiB.") var adapterCacheMb = 512
     @Option(help: "Memory budget of merged weights, MiB.") var mergedCacheMb = 1024
-    @Option(help: "Refuse adapters above this rank.") var maxAdapterRank = 1024
+    @Option(help: "Truncate uploaded adapters above this rank to it (unless an upload asks for ?max_rank= or ?energy=).")
+    var maxAdapterRank: Int?
+    @Option(help: "Refuse adapters whose rank exceeds this.") var rankLimit = 1024
     @Option(help: "Largest upload body, MiB.") var maxUploadMb = 512
     @Option(help: "Largest JSON request body, MiB.") var maxJsonMb = 8
     @Option(help: "Largest request header section, KiB.") var maxHeaderKb = 16
@@ -33,8 +35,11 @@ struct ServeCommand: ParsableCommand {
         for (name, value) in [("--adapter-cache-mb", adapterCacheMb), ("--merged-cache-mb", mergedCacheMb),
                               ("--max-upload-mb", maxUploadMb), ("--max-json-mb", maxJsonMb), ("--max-header-kb", maxHeaderKb),
                               ("--max-connections", maxConnections), ("--inference-concurrency", inferenceConcurrency),
-                              ("--max-adapter-rank", maxAdapterRank)] where value < 1 {
+                              ("--max-adapter-rank", maxAdapterRank ?? 1), ("--rank-limit", rankLimit)] where value < 1 {
             throw ValidationError("\(name) must be at least 1")
+        }
+        if let maxAdapterRank, maxAdapterRank > rankLimit {
+            throw ValidationError("--max-adapter-rank \(maxAdapterRank) exceeds --rank-limit \(rankLimit)")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
     }
@@ -60,6 +65,7 @@ struct ServeCommand: ParsableCommand {
             options.loadedCacheBytes = adapterCacheMb << 20
             options.mergedCacheBytes = mergedCacheMb << 20
             options.maxAdapterRank = maxAdapterRank
+            options.rankLimit = rankLimit
             options.maxUploadBytes = maxUploadMb << 20
             options.maxJSONBodyBytes = maxJsonMb << 20
             options.maxHeaderBytes = maxHeaderKb << 10
