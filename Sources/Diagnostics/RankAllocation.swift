@@ -70,20 +70,23 @@ public struct RankAllocation: Sendable, Equatable {
         }
     }
 
-    /// The greedy loop: stops when the budget admits no further unit, when the kept energy reaches
-    /// `energy` (1e-12 slack for rounding in the running sum), or when no singular value is left.
     static func greedy(_ spectrum: AdapterSpectrum, budget: Int?, energy: Double?) -> [Int] {
-        let modules = spectrum.modules
-        let squares = modules.map { $0.singularValues.map { Double($0) * Double($0) } }
-        let costs = modules.map { $0.shape[0] + $0.shape[1] }
+        greedy(squaredSingularValues: spectrum.modules.map { $0.singularValues.map { Double($0) * Double($0) } },
+               costs: spectrum.modules.map { $0.shape[0] + $0.shape[1] }, budget: budget, energy: energy)
+    }
+
+    /// The greedy loop over modules given by their descending σ² and per-rank cost (in + out): stops
+    /// when the budget admits no further unit, when the kept energy reaches `energy` (1e-12 slack for
+    /// rounding in the running sum), or when no non-zero singular value is left.
+    public static func greedy(squaredSingularValues squares: [[Double]], costs: [Int], budget: Int?, energy: Double?) -> [Int] {
         let total = squares.reduce(0.0) { $0 + $1.reduce(0, +) }
-        var ranks = [Int](repeating: 0, count: modules.count)
+        var ranks = [Int](repeating: 0, count: squares.count)
         var spent = 0, kept = 0.0
         while true {
             if let energy, total > 0, kept / total >= energy - 1e-12 { break }
             if energy != nil, total == 0 { break }
             var best: Int? = nil, bestGain = 0.0
-            for m in modules.indices where ranks[m] < squares[m].count {
+            for m in squares.indices where ranks[m] < squares[m].count {
                 if let budget, spent + costs[m] > budget { continue }
                 let gain = squares[m][ranks[m]] / Double(costs[m])
                 if gain > bestGain { best = m; bestGain = gain }   // ties keep the earlier module
