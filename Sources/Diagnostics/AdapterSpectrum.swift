@@ -39,15 +39,16 @@ public struct AdapterSpectrum: Sendable {
     public let isDoRA: Bool
 
     /// Computes every module's spectrum. `model` must be the base the adapter was validated
-    /// against; it supplies the base weights DoRA's effective update needs.
-    public init(adapter: LoRAAdapter, model: BaseModel) throws {
+    /// against; it supplies the base weights DoRA's effective update needs. Truncation and sweeps only
+    /// need σ(s·B·A) and pass `effectiveUpdates: false` to skip DoRA's dense SVDs.
+    public init(adapter: LoRAAdapter, model: BaseModel, effectiveUpdates: Bool = true) throws {
         isDoRA = adapter.isDoRA
         modules = try adapter.moduleNames.map { name in
             let update = adapter.updates[name]!
             let shape = [update.b.rows, update.a.cols]   // [out, in]
             let sigma = try LowRankSpectrum.singularValues(b: update.b, a: update.a, scale: update.scale)
             var effective: [Float]? = nil
-            if update.doraRowScale != nil {
+            if effectiveUpdates, update.doraRowScale != nil {
                 guard let base = model.linear(named: name) else { throw DiagnosticsError.missingBaseWeight(module: name) }
                 guard base.weight.shape == shape else {
                     throw DiagnosticsError.baseWeightShape(module: name, expected: shape, actual: base.weight.shape)

@@ -51,7 +51,7 @@ extension Routes {
         let lease = try registry.lease(id: id, mode: .unmerged)
         defer { lease.release() }
         let report = try service.scheduler.run { () throws -> RankSweepReport in
-            let spectrum = try AdapterSpectrum(adapter: lease.adapter, model: model)
+            let spectrum = try AdapterSpectrum(adapter: lease.adapter, model: model, effectiveUpdates: false)
             let goals: [RankAllocation.Goal]
             if let allocation, requested == nil {
                 goals = [allocation]

@@ -48,7 +48,7 @@ extension Routes {
         -> TruncatedAdapterFiles
     {
         let weights = try SafetensorsFile(data: weightsData, name: AdapterStore.weightsFileName)
-        return try TruncatedAdapterFiles(adapter: adapter, spectrum: try AdapterSpectrum(adapter: adapter, model: model),
+        return try TruncatedAdapterFiles(adapter: adapter, spectrum: try AdapterSpectrum(adapter: adapter, model: model, effectiveUpdates: false),
                                          configData: configData, weights: weights, goal: goal)
     }
 

@@ -33,7 +33,7 @@ struct SweepCommand: ParsableCommand {
         let value = try failing {
             let base = try BaseModel.load(directory: URL(fileURLWithPath: model))
             let lora = try LoRAAdapter(directory: URL(fileURLWithPath: adapter), model: base)
-            let spectrum = try AdapterSpectrum(adapter: lora, model: base)
+            let spectrum = try AdapterSpectrum(adapter: lora, model: base, effectiveUpdates: false)
             let goals: [RankAllocation.Goal]
             if let goal = try allocation.goal(others: 0) {
                 goals = [goal]

@@ -33,7 +33,7 @@ struct TruncateCommand: ParsableCommand {
             let configData = try Data(contentsOf: directory.appendingPathComponent(AdapterStore.configFileName))
             let weights = try SafetensorsFile(contentsOf: directory.appendingPathComponent(AdapterStore.weightsFileName))
             let goal = try allocation.goal(others: 0) ?? .uniform(rank!)
-            let files = try TruncatedAdapterFiles(adapter: lora, spectrum: try AdapterSpectrum(adapter: lora, model: base),
+            let files = try TruncatedAdapterFiles(adapter: lora, spectrum: try AdapterSpectrum(adapter: lora, model: base, effectiveUpdates: false),
                                                   configData: configData, weights: weights, goal: goal)
             // The store writes both files into a staging directory, fsyncs and renames it into place.
             let target = URL(fileURLWithPath: out).standardizedFileURL
