@@ -64,13 +64,19 @@ func rankSweepRefusesBadInput(_ c: (String, Int, String)) throws {
     #expect(reply.status == c.1 && reply.errorCode == c.2, "\(c.0): \(reply.text)")
 }
 
-@Test func probeLongerThanTheModelsPositionsIsRefused() throws {
-    let live = try LiveServer(model: "qwen2-tiny")
+@Test func probesBeyondThePositionsOrTheTokenCapAreRefused() throws {
+    let live = try LiveServer(model: "qwen2-tiny")   // max_position_embeddings 128
     defer { live.stop() }
     #expect(try live.upload(id: "sql", adapter: "qwen2-lora").status == 201)
-    let tokens = Array(repeating: "1", count: 5000).joined(separator: ",")
-    let reply = try live.post("/diagnostics/rank-sweep", json: #"{"adapter": "sql", "probe": {"tokens": [["# + tokens + "]]}}")
-    #expect(reply.status == 400 && reply.text.contains("tokens"), "\(reply.text)")
+    func probe(_ sequences: [Int]) -> String {
+        let rows = sequences.map { "[" + Array(repeating: "1", count: $0).joined(separator: ",") + "]" }
+        return #"{"adapter": "sql", "ranks": [1], "probe": {"tokens": ["# + rows.joined(separator: ",") + "]}}"
+    }
+    let long = try live.post("/diagnostics/rank-sweep", json: probe([129]))
+    #expect(long.status == 400 && long.text.contains("at most 128"), "\(long.text)")
+    let many = try live.post("/diagnostics/rank-sweep", json: probe(Array(repeating: 128, count: 33)))
+    #expect(many.status == 400 && many.text.contains("at most 4096"), "\(many.text)")
+    #expect(try live.post("/diagnostics/rank-sweep", json: probe([128])).status == 200)
 }
 
 @Test func truncateEndpointStoresWhatPeftLoads() throws {
