@@ -25,21 +25,37 @@ private func problem(seed: UInt64) -> (squares: [[Double]], costs: [Int]) {
 
 @Test(arguments: [1, 2, 3, 4] as [UInt64])
 func greedyBudgetAllocationIsOptimalForWhatItSpends(seed: UInt64) {
-    // The exchange argument (concave per-module gains) makes the greedy allocation optimal among all
-    // allocations costing no more than it does; checked for every budget 0...total.
+    // While greedy follows the order of σ²/cost (no module skipped for not fitting), the exchange
+    // argument (concave per-module gains) makes it optimal among all allocations costing no more than
+    // it does: checked exactly for every such budget. Skipping can leave that order; then it must
+    // still be optimal for most budgets.
     let (squares, costs) = problem(seed: seed)
     let all = allAllocations(squares.map(\.count))
     let total = cost(costs, squares.map(\.count))
-    var optimalAtOwnCost = 0
+    // Every unit of rank in the ratio order (module gains are descending, so each module's units
+    // come in rank order).
+    let order = squares.indices.flatMap { m in squares[m].indices.map { (m, squares[m][$0] / Double(costs[m])) } }
+        .enumerated().sorted { $0.element.1 != $1.element.1 ? $0.element.1 > $1.element.1 : $0.offset < $1.offset }.map(\.element.0)
+    var optimalAtOwnCost = 0, followedTheOrder = 0
     for budget in 0...total {
         let greedy = RankAllocation.greedy(squaredSingularValues: squares, costs: costs, budget: budget, energy: nil)
         let spent = cost(costs, greedy)
         #expect(spent <= budget)
         let best = all.filter { cost(costs, $0) <= spent }.map { lost(squares, $0) }.min()!
-        if lost(squares, greedy) <= best + 1e-12 { optimalAtOwnCost += 1 }
+        let optimal = lost(squares, greedy) <= best + 1e-12
+        if optimal { optimalAtOwnCost += 1 }
+        var prefix = [Int](repeating: 0, count: squares.count), prefixCost = 0
+        for m in order {
+            guard prefixCost + costs[m] <= budget else { break }
+            prefix[m] += 1
+            prefixCost += costs[m]
+        }
+        if prefix == greedy {
+            followedTheOrder += 1
+            #expect(optimal, "budget \(budget): greedy \(greedy) loses more than the best allocation of cost ≤ \(spent)")
+        }
     }
-    // Skipping a module that no longer fits can leave the greedy path; on these problems it stays
-    // optimal for most budgets, and always when the modules cost the same (next test).
+    #expect(followedTheOrder > (total + 1) / 2)
     #expect(optimalAtOwnCost >= (total + 1) * 9 / 10, "optimal for \(optimalAtOwnCost) of \(total + 1) budgets")
 }
 
