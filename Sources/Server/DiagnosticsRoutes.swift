@@ -46,6 +46,7 @@ extension Routes {
         if let requested, requested.count > maxSweepRanks {
             throw HTTPError.badRequest("field ranks lists \(requested.count) ranks; at most \(maxSweepRanks) are allowed", code: "invalid_field")
         }
+        // ranks excludes energy / budget_params; the placeholder only tells allocationGoal they were given.
         let allocation = try allocationGoal(body, uniform: requested.map { _ in .uniform(0) })
         let probe = try probeSequences(body)
         let lease = try registry.lease(id: id, mode: .unmerged)
