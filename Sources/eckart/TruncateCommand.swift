@@ -14,7 +14,8 @@ struct TruncateCommand: ParsableCommand {
 
     @Argument(help: "A PEFT adapter directory.") var adapter: String
     @Option(help: "The base model directory the adapter was trained on.") var model: String
-    @Option(help: "The new adapter directory (must not exist; written atomically).") var out: String
+    @Option(help: "The new adapter directory: must not exist, its name must be an adapter id ([A-Za-z0-9._-], at most 64); written atomically.")
+    var out: String
     @Option(help: "Truncate every module to this rank (≥ 1).") var rank: Int?
     @OptionGroup var allocation: AllocationOptions
 

@@ -64,3 +64,16 @@ private func logSoftmax(_ row: [Float]) -> [Double] {
     #expect(low < high && low > 0.5)
     #expect(report.fullLoss == nil)
 }
+
+@Test func doraProbeAtFullRankMatchesTheFullAdapter() throws {
+    // The truncated DoRA adapter recomputes m / ‖W + s'·B'·A'‖_row; at full rank that must give the
+    // full adapter's logits back (fp32 logit policy 1e-4), and rank 1 must not.
+    let model = try BaseModel.load(directory: Fixtures.model("llama-tiny"))
+    let adapter = try LoRAAdapter(directory: Fixtures.adapter("llama-dora"), model: model)
+    let report = try RankSweepReport(adapter: adapter, model: model, spectrum: try AdapterSpectrum(adapter: adapter, model: model, effectiveUpdates: false),
+                                     goals: [.uniform(1), .uniform(4)], probe: [probe[0]])
+    guard case .decoder(let lowKL, let lowDifference, _, _)? = report.rows[0].probe,
+          case .decoder(let fullKL, let fullDifference, _, _)? = report.rows[1].probe else { Issue.record("no decoder metrics"); return }
+    #expect(fullKL < 1e-9 && fullDifference < 1e-4)
+    #expect(lowKL > 1e-4 && lowDifference > 1e-2)
+}
