@@ -116,3 +116,22 @@ private func scratchCacheDirectory() -> URL {
     #expect(try original.key(of: "model.layers.0.self_attn.k_proj") == altered.key(of: "model.layers.0.self_attn.k_proj"))
     #expect(try original.key(of: "model.layers.0.self_attn.k_proj") != original.key(of: "model.layers.1.self_attn.k_proj"))
 }
+
+@Test func computationStopsWhenAskedAndReportsProgress() throws {
+    // What a disconnected SSE client triggers: shouldContinue turns false, nothing further is computed.
+    let model = try BaseModel.load(directory: Fixtures.model("llama-tiny"))
+    let cache = BaseSpectrumCache(model: model, directory: nil)
+    let names = model.linearModules.map(\.name)
+    var progress: [(Int, Int, String)] = []
+    let stopped = try BaseSpectrum.compute(modules: names, cache: cache, shouldContinue: { progress.count < 3 },
+                                           progress: { progress.append(($0, $1, $2.name)) })
+    #expect(stopped == nil)
+    #expect(progress.map(\.0) == [1, 2, 3] && progress.allSatisfy { $0.1 == names.count })
+    #expect(progress.map(\.2) == Array(names.prefix(3)))
+    #expect(try cache.cachedSingularValues(of: names[2]) != nil && cache.cachedSingularValues(of: names[3]) == nil)
+    // Jobs run through the caller's runner (the server's scheduler), one per uncached module.
+    var jobs = 0
+    let rest = try #require(try BaseSpectrum.compute(modules: names, cache: cache, run: { jobs += 1; return try $0() }))
+    #expect(jobs == names.count - 3)
+    #expect(rest.modules.prefix(3).allSatisfy(\.cached) && !rest.modules.dropFirst(3).contains { $0.cached })
+}
