@@ -1,4 +1,5 @@
-// The wire form of an adapter's spectrum, shared by GET /diagnostics/spectrum and `eckart spectrum`.
+// The wire form of an adapter's spectrum, shared by GET /diagnostics/spectrum and `eckart spectrum`,
+// and the per-module metric fields the base-weight spectrum (BaseSpectrumJSON.swift) shares with it.
 import Diagnostics
 import Formats
 import Foundation
