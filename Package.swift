@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["Formats"]),
         .target(name: "HTTP"),
         // Spectra of adapter updates via QR of the factors, effective ranks, truncation error.
-        .target(name: "Diagnostics", dependencies: ["LinearAlgebra", "Adapters", "Models"]),
+        .target(name: "Diagnostics", dependencies: ["LinearAlgebra", "Formats", "Adapters", "Models"]),
         // The HTTP API: routes, handlers, JSON types, scheduler, metrics.
         .target(name: "Server", dependencies: ["HTTP", "Adapters", "Diagnostics", "Tokenizers", "Models", "Formats", "LinearAlgebra"]),
         .executableTarget(
@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Models", "Tokenizers", "Formats", "LinearAlgebra", "FixtureSupport"]),
-        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Adapters", "Models", "LinearAlgebra", "FixtureSupport"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Adapters", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "CLITests", dependencies: ["eckart", "FixtureSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "FixtureSupport"]),

@@ -52,3 +52,39 @@ public enum LowRankSpectrum {
         return sigma + [Float](repeating: 0, count: r - sigma.count)
     }
 }
+
+/// A thin SVD of a low-rank update, `ΔW = u · diag(singularValues) · vᵀ`, from its factors.
+public struct LowRankFactorization: Sendable {
+    public let u: Matrix                // (m, k), orthonormal columns: ΔW's left singular vectors
+    public let singularValues: [Float]  // (k), descending, ≥ 0
+    public let v: Matrix                // (n, k), orthonormal columns: ΔW's right singular vectors
+
+    /// The singular vectors whose singular value is numerically non-zero: σᵢ > max(m, n) · ε · σ₁
+    /// (LAPACK's usual numerical-rank cut-off). 0 for an all-zero update.
+    public var numericalRank: Int {
+        guard let top = singularValues.first, top > 0 else { return 0 }
+        let cutoff = Float(max(u.rows, v.rows)) * Float.ulpOfOne * top
+        return singularValues.prefix { $0 > cutoff }.count
+    }
+}
+
+extension LowRankSpectrum {
+    /// The singular vectors as well as the values of `scale · b · a`, through the QR route above:
+    /// U_Δ = Q_B·U_c and V_Δ = sign(s)·Q_A·V_c for the core SVD R_B·R_Aᵀ = U_c·Σ·V_cᵀ. k = min(m, n, r)
+    /// columns (the core's). O(m·r² + n·r² + r³); ΔW is never formed.
+    public static func factorization(b: Matrix, a: Matrix, scale: Float) throws -> LowRankFactorization {
+        precondition(b.cols == a.rows, "B is \(b.shape), A is \(a.shape): inner ranks differ")
+        let (m, n, r) = (b.rows, a.cols, b.cols)
+        guard r > 0, m > 0, n > 0 else {
+            return LowRankFactorization(u: Matrix(rows: m, cols: 0), singularValues: [], v: Matrix(rows: n, cols: 0))
+        }
+        let qrB = try b.qr()                    // Q_B (m, k_B), R_B (k_B, r)
+        let qrA = try a.transposed().qr()       // Q_A (n, k_A), R_A (k_A, r)
+        let core = try qrB.r.timesTransposed(qrA.r).svd()   // R_B·R_Aᵀ (k_B, k_A) = U_c Σ V_cᵀ
+        let u = qrB.q.times(core.u)             // (m, k)
+        var v = qrA.q.timesTransposed(core.vt)  // (n, k) = Q_A · V_c
+        if scale < 0 { v.storage = v.storage.map { -$0 } }
+        let magnitude = abs(scale)
+        return LowRankFactorization(u: u, singularValues: core.singularValues.map { $0 * magnitude }, v: v)
+    }
+}

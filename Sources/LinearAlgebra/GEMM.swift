@@ -85,3 +85,24 @@ extension Matrix {
         }
     }
 }
+
+extension Matrix {
+    /// `selfᵀ · other` (self k × m, other k × n → m × n) without forming the transpose.
+    ///
+    ///     for i in 0..<m { for j in 0..<n { for p in 0..<k { out[i, j] += self[p, i] * other[p, j] } } }
+    public func transposedTimes(_ other: Matrix) -> Matrix {
+        precondition(rows == other.rows, "inner dimensions differ: \(shape)ᵀ · \(other.shape)")
+        let (m, n, k) = (cols, other.cols, rows)
+        var out = Matrix(rows: m, cols: n)
+        guard m > 0, n > 0, k > 0 else { return out }
+        storage.withUnsafeBufferPointer { a in
+            other.storage.withUnsafeBufferPointer { b in
+                out.storage.withUnsafeMutableBufferPointer { c in
+                    gemm(.transpose, .none, m: m, n: n, k: k, a: a.baseAddress!, lda: m, b: b.baseAddress!, ldb: n,
+                         c: c.baseAddress!, ldc: n)
+                }
+            }
+        }
+        return out
+    }
+}

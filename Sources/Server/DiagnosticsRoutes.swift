@@ -7,7 +7,10 @@ import HTTP
 
 extension Routes {
     func installDiagnosticsRoutes(_ routes: RouteRegistrar) {
-        routes.add("GET", "/diagnostics/spectrum") { request in try spectrum(request) }
+        routes.addStreaming("GET", "/diagnostics/spectrum") { request, sink in   // base=… → BaseDiagnosticsRoutes
+            request.query("base") != nil ? try baseSpectrum(request, sink: sink) : try spectrum(request)
+        }
+        routes.add("GET", "/diagnostics/alignment") { request in try alignment(request) }
         routes.add("POST", "/diagnostics/rank-sweep") { request in try rankSweep(request) }
     }
 

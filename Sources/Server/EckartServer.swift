@@ -1,5 +1,6 @@
 // The Eckart HTTP API: routes, authentication, per-request metrics and error mapping.
 import Adapters
+import Diagnostics
 import Dispatch
 import Foundation
 import HTTP
@@ -33,7 +34,8 @@ public final class EckartServer: Sendable {
             headerReadTimeout: options.headerReadTimeout, idleTimeout: options.idleTimeout,
             limits: ParserLimits(maxHeaderBytes: options.maxHeaderBytes, maxBodyBytes: options.maxUploadBytes))
         var router = Router()
-        routeTable = Routes(model: model, tokenizer: tokenizer, registry: registry, service: service, metrics: metrics, options: options)
+        routeTable = Routes(model: model, tokenizer: tokenizer, registry: registry, service: service, metrics: metrics, options: options,
+                            baseSpectra: BaseSpectrumCache(model: model, directory: options.diagnosticsCacheDirectory))
             .install(into: &router)
         http = HTTPServer(configuration: configuration, handler: router.handler)
     }

@@ -17,6 +17,8 @@ struct Routes: Sendable {
     let service: InferenceService
     let metrics: Metrics
     let options: ServerOptions
+    /// The base weights' SVDs, cached by content (GET /diagnostics/spectrum?base=true, /diagnostics/alignment).
+    let baseSpectra: BaseSpectrumCache
 
     /// Routes that answer without the API key (probes and scraping).
     static let open: Set<String> = ["/healthz", "/readyz", "/metrics"]

@@ -9,6 +9,8 @@ public struct ServerOptions: Sendable {
     public var adapterDirectory = URL(fileURLWithPath: "data/adapters")
     /// `POST /adapters` with a `path` may only load directories below this root; nil disables it.
     public var adapterRoot: URL? = nil
+    /// Where `GET /diagnostics/spectrum?base=true` keeps base singular values, keyed by content.
+    public var diagnosticsCacheDirectory = URL(fileURLWithPath: "data/diagnostics-cache")
     /// When set, every route but /healthz, /readyz and /metrics needs `Authorization: Bearer <key>`.
     public var apiKey: String? = nil
     public var loadedCacheBytes = 512 << 20

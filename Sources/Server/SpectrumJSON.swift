@@ -1,4 +1,5 @@
-// The wire form of an adapter's spectrum, shared by GET /diagnostics/spectrum and `eckart spectrum`.
+// The wire form of an adapter's spectrum, shared by GET /diagnostics/spectrum and `eckart spectrum`,
+// and the per-module metric fields the base-weight spectrum (BaseSpectrumJSON.swift) shares with it.
 import Diagnostics
 import Formats
 import Foundation
@@ -11,10 +12,6 @@ public func spectrumJSON(_ spectrum: AdapterSpectrum, adapter id: String, filter
     let modules = spectrum.modules
     func number(_ x: Double) -> JSONValue { .number(JSONNumber(x)) }
     func floats(_ xs: [Float]) -> JSONValue { .array(xs.map { .number(JSONNumber($0)) }) }
-    func energyRanks(_ m: SpectrumMetrics) -> JSONValue {
-        .object(["0.90": .number(JSONNumber(m.energyRank(0.90))), "0.95": .number(JSONNumber(m.energyRank(0.95))),
-                 "0.99": .number(JSONNumber(m.energyRank(0.99)))])
-    }
     let entries: [JSONValue] = modules.map { module in
         let m = module.metrics
         var fields: [(String, JSONValue)] = [
@@ -22,14 +19,7 @@ public func spectrumJSON(_ spectrum: AdapterSpectrum, adapter id: String, filter
             ("shape", .array(module.shape.map { .number(JSONNumber($0)) })),
             ("rank", .number(JSONNumber(module.rank))),
             ("scaling", .number(JSONNumber(module.scaling))),
-            ("singular_values", floats(m.singularValues)),
-            ("energy", .array(m.energy.map(number))),
-            ("energy_rank", energyRanks(m)),
-            ("entropy_rank", number(m.entropyRank)),
-            ("stable_rank", number(m.stableRank)),
-            ("spectral_norm", number(m.spectralNorm)),
-            ("frobenius_norm", number(m.frobeniusNorm)),
-        ]
+        ] + metricFields(m)
         if let effective = module.effectiveSingularValues {
             let e = SpectrumMetrics(singularValues: effective)
             fields.append(("effective_update", .object(JSONObject(uniqueKeysWithValues: [
@@ -42,8 +32,7 @@ public func spectrumJSON(_ spectrum: AdapterSpectrum, adapter id: String, filter
     let totals = spectrum.summary
     let summary: JSONValue = .object([
         "modules": .number(JSONNumber(totals.moduleCount)),
-        "mean_energy_rank": .object(["0.90": number(totals.meanEnergyRank[0.90] ?? 0), "0.95": number(totals.meanEnergyRank[0.95] ?? 0),
-                                     "0.99": number(totals.meanEnergyRank[0.99] ?? 0)]),
+        "mean_energy_rank": thresholdsJSON(totals.meanEnergyRank),
         "mean_entropy_rank": number(totals.meanEntropyRank),
         "mean_stable_rank": number(totals.meanStableRank),
         "total_rank": .number(JSONNumber(totals.totalRank)),
@@ -56,4 +45,30 @@ public func spectrumJSON(_ spectrum: AdapterSpectrum, adapter id: String, filter
         "modules": .array(entries),
         "summary": summary,
     ])
+}
+
+/// The fields every spectrum entry carries (adapter updates and base weights alike): σ, the energy
+/// curve, energy ranks, entropy and stable rank, spectral and Frobenius norms.
+func metricFields(_ m: SpectrumMetrics) -> [(String, JSONValue)] {
+    [
+        ("singular_values", .array(m.singularValues.map { .number(JSONNumber($0)) })),
+        ("energy", .array(m.energy.map { .number(JSONNumber($0)) })),
+        ("energy_rank", energyRanks(m)),
+        ("entropy_rank", .number(JSONNumber(m.entropyRank))),
+        ("stable_rank", .number(JSONNumber(m.stableRank))),
+        ("spectral_norm", .number(JSONNumber(m.spectralNorm))),
+        ("frobenius_norm", .number(JSONNumber(m.frobeniusNorm))),
+    ]
+}
+
+/// `{"0.90": k, "0.95": k, "0.99": k}`: the smallest ranks reaching each energy threshold.
+func energyRanks(_ m: SpectrumMetrics) -> JSONValue {
+    .object(["0.90": .number(JSONNumber(m.energyRank(0.90))), "0.95": .number(JSONNumber(m.energyRank(0.95))),
+             "0.99": .number(JSONNumber(m.energyRank(0.99)))])
+}
+
+/// `{"0.90": x, "0.95": x, "0.99": x}` from values keyed by energy threshold (0 where missing).
+func thresholdsJSON(_ values: [Double: Double]) -> JSONValue {
+    .object(["0.90": .number(JSONNumber(values[0.90] ?? 0)), "0.95": .number(JSONNumber(values[0.95] ?? 0)),
+             "0.99": .number(JSONNumber(values[0.99] ?? 0))])
 }

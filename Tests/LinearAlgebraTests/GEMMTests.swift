@@ -67,3 +67,11 @@ func referenceGEMM(_ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool,
     #expect(m.storage == [1, 2, 3, 1, 2, 3])
     #expect(Matrix(rows: 1, cols: 2, storage: [3, 4]).rowNorms() == [5])
 }
+
+@Test func transposedTimesMatchesLoop() {
+    var seeded = SeededMatrices(state: 9)
+    let a = seeded.matrix(37, 13), b = seeded.matrix(37, 21)
+    let expected = referenceGEMM(a, transposeA: true, b, transposeB: false, alpha: 1, beta: 0, c: Matrix(rows: 13, cols: 21))
+    #expect(a.transposedTimes(b).maxAbsDifference(expected) < 1e-5)
+    #expect(Matrix(rows: 0, cols: 4).transposedTimes(Matrix(rows: 0, cols: 3)).storage == [Float](repeating: 0, count: 12))
+}
