@@ -29,7 +29,7 @@ func pythonSummary(of file: URL, python: String) throws -> JSONValue {
     process.executableURL = URL(fileURLWithPath: python)
     process.arguments = [safetensorsFixtureDirectory.appendingPathComponent("check_safetensors.py").path, file.path]
     let errorLog = FileManager.default.temporaryDirectory.appendingPathComponent("eckart-check-\(UUID().uuidString).log")
-    FileManager.default.createFile(atPath: errorLog.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: errorLog) }
     let stdout = Pipe()
     process.standardOutput = stdout
