@@ -60,21 +60,26 @@ extension Routes {
             try body.allowOnly(["id", "path"])
             guard let givenID = try body.string("id") else { throw HTTPError.badRequest("field id is required", code: "invalid_field") }
             guard let path = try body.string("path") else { throw HTTPError.badRequest("field path is required", code: "invalid_field") }
-            let directory = try confinedDirectory(path)
             id = givenID
-            do {
-                configData = try Data(contentsOf: directory.appendingPathComponent("adapter_config.json"))
-                weightsData = try Data(contentsOf: directory.appendingPathComponent("adapter_model.safetensors"), options: .alwaysMapped)
-            } catch {
-                if FileManager.default.fileExists(atPath: directory.appendingPathComponent("adapter_model.bin").path) {
-                    throw AdapterError.legacyPickleWeights(directory.appendingPathComponent("adapter_model.bin").path)
-                }
-                throw HTTPError.badRequest("\(path) must hold adapter_config.json and adapter_model.safetensors", code: "invalid_adapter")
-            }
+            (configData, weightsData) = try adapterFiles(atPath: path)
         }
         try AdapterStore.validate(id: id)
         let description = try registry.put(id: id, configData: configData, weightsData: weightsData, replace: replace)
         return json(describe(description), status: .created)
+    }
+
+    /// The PEFT files of the adapter directory at `path` (confined to --adapter-root).
+    func adapterFiles(atPath path: String) throws -> (config: Data, weights: Data) {
+        let directory = try confinedDirectory(path)
+        do {
+            return (try Data(contentsOf: directory.appendingPathComponent("adapter_config.json")),
+                    try Data(contentsOf: directory.appendingPathComponent("adapter_model.safetensors"), options: .alwaysMapped))
+        } catch {
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("adapter_model.bin").path) {
+                throw AdapterError.legacyPickleWeights(directory.appendingPathComponent("adapter_model.bin").path)
+            }
+            throw HTTPError.badRequest("\(path) must hold adapter_config.json and adapter_model.safetensors", code: "invalid_adapter")
+        }
     }
 
     /// Resolves `path` and refuses anything outside --adapter-root (after resolving symlinks).

@@ -18,8 +18,9 @@ public final class EckartServer: Sendable {
 
     /// Opens the adapter store, registers every stored adapter again (damaged entries are reported
     /// in `startupReport`, never fatal) and prepares the listener.
-    /// `tokenizer` (the model directory's tokenizer.json, if any) enables text input.
-    public init(model: BaseModel, tokenizer: Tokenizer? = nil, options: ServerOptions) throws {
+    /// `tokenizer` (the model directory's tokenizer.json, if any) enables text input; `generation`
+    /// (generation_config.json) says what ends a generation, else config.json's EOS ids do.
+    public init(model: BaseModel, tokenizer: Tokenizer? = nil, generation: GenerationConfig? = nil, options: ServerOptions) throws {
         self.options = options
         self.model = model
         let store = try AdapterStore(root: options.adapterDirectory)
@@ -27,7 +28,8 @@ public final class EckartServer: Sendable {
                                    mergedBudget: options.mergedCacheBytes, maxRank: options.maxAdapterRank)
         startupReport = registry.start()
         service = InferenceService(model: model, registry: registry,
-                                   scheduler: InferenceScheduler(concurrency: options.inferenceConcurrency), metrics: metrics)
+                                   scheduler: InferenceScheduler(concurrency: options.inferenceConcurrency), metrics: metrics,
+                                   generation: generation)
         let configuration = HTTPServerConfiguration(
             host: options.host, port: options.port, maxConnections: options.maxConnections,
             headerReadTimeout: options.headerReadTimeout, idleTimeout: options.idleTimeout,

@@ -17,6 +17,8 @@ struct Routes: Sendable {
     let service: InferenceService
     let metrics: Metrics
     let options: ServerOptions
+    /// Renders chat prompts with the model's chat_template; nil when the model has none.
+    var chatRenderer: (any ChatPromptRenderer)? = nil
 
     /// Routes that answer without the API key (probes and scraping).
     static let open: Set<String> = ["/healthz", "/readyz", "/metrics"]
@@ -33,6 +35,7 @@ struct Routes: Sendable {
         installAdapterRoutes(routes)
         installInferenceRoutes(routes)
         installDiagnosticsRoutes(routes)
+        installOpenAIRoutes(routes)
         router = routes.router
         return routes.table
     }

@@ -24,8 +24,11 @@ final class LiveServer: Sendable {
         options.adapterRoot = Fixtures.directory.appendingPathComponent("adapters")
         options.modelName = name
         configure(&options)
-        server = try EckartServer(model: try BaseModel.load(directory: modelDirectory ?? Fixtures.model(name)),
-                                  tokenizer: tokenizer, options: options)
+        let directory = modelDirectory ?? Fixtures.model(name)
+        let model = try BaseModel.load(directory: directory)
+        var generation: GenerationConfig? = nil
+        if case .decoder(let decoder) = model { generation = try GenerationConfig.load(directory: directory, model: decoder.config) }
+        server = try EckartServer(model: model, tokenizer: tokenizer, generation: generation, options: options)
         try server.start()
     }
 
