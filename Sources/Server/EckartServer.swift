@@ -19,8 +19,10 @@ public final class EckartServer: Sendable {
     /// Opens the adapter store, registers every stored adapter again (damaged entries are reported
     /// in `startupReport`, never fatal) and prepares the listener.
     /// `tokenizer` (the model directory's tokenizer.json, if any) enables text input; `generation`
-    /// (generation_config.json) says what ends a generation, else config.json's EOS ids do.
-    public init(model: BaseModel, tokenizer: Tokenizer? = nil, generation: GenerationConfig? = nil, options: ServerOptions) throws {
+    /// (generation_config.json) says what ends a generation, else config.json's EOS ids do;
+    /// `chatRenderer` (the model's chat_template) enables /v1/chat/completions.
+    public init(model: BaseModel, tokenizer: Tokenizer? = nil, generation: GenerationConfig? = nil,
+                chatRenderer: (any ChatPromptRenderer)? = nil, options: ServerOptions) throws {
         self.options = options
         self.model = model
         let store = try AdapterStore(root: options.adapterDirectory)
@@ -35,7 +37,8 @@ public final class EckartServer: Sendable {
             headerReadTimeout: options.headerReadTimeout, idleTimeout: options.idleTimeout,
             limits: ParserLimits(maxHeaderBytes: options.maxHeaderBytes, maxBodyBytes: options.maxUploadBytes))
         var router = Router()
-        routeTable = Routes(model: model, tokenizer: tokenizer, registry: registry, service: service, metrics: metrics, options: options)
+        routeTable = Routes(model: model, tokenizer: tokenizer, registry: registry, service: service, metrics: metrics, options: options,
+                            chatRenderer: chatRenderer)
             .install(into: &router)
         http = HTTPServer(configuration: configuration, handler: router.handler)
     }

@@ -5,9 +5,10 @@ import HTTP
 import Models
 import Tokenizers
 
-/// Renders chat messages into a prompt with the model's chat_template (connected by the server).
-protocol ChatPromptRenderer: Sendable {
-    /// `messages` are the request's message objects (`role`, `content` as a string).
+/// Renders chat messages into a prompt with the model's chat_template (given to `EckartServer`).
+public protocol ChatPromptRenderer: Sendable {
+    /// `messages` are the request's message objects (`role`, `content` as a string). Errors thrown
+    /// become 400 answers (HTTPError keeps its status).
     func render(messages: [JSONValue], addGenerationPrompt: Bool) throws -> String
 }
 

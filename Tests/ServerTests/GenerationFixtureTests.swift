@@ -47,8 +47,9 @@ enum GenerationFixtures {
     }
 
     /// A live server on the fixture model, adapters loadable by path from the fixture's adapters/.
-    static func server(_ model: String, configure: (inout ServerOptions) -> Void = { _ in }) throws -> LiveServer {
-        try LiveServer(model: model, modelDirectory: Self.model(model), tokenizer: try tokenizer(model)) { options in
+    static func server(_ model: String, chatRenderer: (any ChatPromptRenderer)? = nil,
+                       configure: (inout ServerOptions) -> Void = { _ in }) throws -> LiveServer {
+        try LiveServer(model: model, modelDirectory: Self.model(model), tokenizer: try tokenizer(model), chatRenderer: chatRenderer) { options in
             options.adapterRoot = directory.appendingPathComponent("adapters")
             configure(&options)
         }

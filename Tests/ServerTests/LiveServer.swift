@@ -15,7 +15,7 @@ final class LiveServer: Sendable {
     var base: URL { URL(string: "http://127.0.0.1:\(server.port)")! }
 
     init(model name: String, modelDirectory: URL? = nil, tokenizer: Tokenizer? = nil, adapterDirectory: URL? = nil,
-         configure: (inout ServerOptions) -> Void = { _ in }) throws {
+         chatRenderer: (any ChatPromptRenderer)? = nil, configure: (inout ServerOptions) -> Void = { _ in }) throws {
         self.adapterDirectory = adapterDirectory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("eckart-store-\(UUID().uuidString)")
         var options = ServerOptions()
@@ -28,7 +28,7 @@ final class LiveServer: Sendable {
         let model = try BaseModel.load(directory: directory)
         var generation: GenerationConfig? = nil
         if case .decoder(let decoder) = model { generation = try GenerationConfig.load(directory: directory, model: decoder.config) }
-        server = try EckartServer(model: model, tokenizer: tokenizer, generation: generation, options: options)
+        server = try EckartServer(model: model, tokenizer: tokenizer, generation: generation, chatRenderer: chatRenderer, options: options)
         try server.start()
     }
 
