@@ -9,8 +9,14 @@ struct TextStream {
     private let stops: [[UInt8]]
     private let eosTokenIds: Set<Int>
     private var ids: [Int] = []
+    /// Decoding window, as vLLM's incremental detokenizer: `ids[prefixOffset..<readOffset]` are the
+    /// last tokens already turned into text, kept as context so the new tokens decode as they
+    /// would in the whole sequence (leading-space rules, byte-level merges).
+    private var prefixOffset = 0
+    private var readOffset = 0
     /// UTF-8 bytes of the text sent so far.
     private var emitted = 0
+    /// The text of `ids[..<readOffset]`.
     private(set) var text: [UInt8] = []
     /// True once a stop string matched; `text` then ends before it.
     private(set) var stopped = false
@@ -30,9 +36,8 @@ struct TextStream {
         // final EOS, and as OpenAI servers answer).
         guard !stopped, !eosTokenIds.contains(id) else { return "" }
         ids.append(id)
-        // Decoding all ids each step keeps merges across tokens (byte fallback, byte-level BPE)
-        // exact; generations are short enough that this is not the cost that matters.
-        text = Array(tokenizer.decode(ids).utf8)
+        // Tokens whose bytes end in an incomplete character (U+FFFD) wait for the next ones.
+        guard readNewText(final: false) else { return "" }
         if let cut = firstStop() {
             text.removeLast(text.count - cut)
             stopped = true
@@ -41,8 +46,43 @@ struct TextStream {
         return take(upTo: safeEnd())
     }
 
-    /// The rest of the text once the generation ended (held-back bytes included).
-    mutating func finish() -> String { take(upTo: text.count) }
+    /// Moves the text of the tokens after `readOffset` into `text`; false while it may still change.
+    private mutating func readNewText(final: Bool) -> Bool {
+        guard readOffset < ids.count else { return false }
+        // A run of byte-fallback tokens (<0x..>) decodes as a whole: valid UTF-8 gives characters,
+        // invalid makes every byte of the run U+FFFD. Its text is known once the run has ended.
+        if !final && isByteToken(ids[ids.count - 1]) { return false }
+        let prefix = Array(tokenizer.decode(Array(ids[prefixOffset..<readOffset])).utf8)
+        let whole = Array(tokenizer.decode(Array(ids[prefixOffset...])).utf8)
+        let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
+        guard whole.count >= prefix.count, whole.starts(with: prefix) else { return false }
+        // Byte-level BPE: an incomplete character at the end decodes to U+FFFD until its last byte.
+        guard final || !(whole.count >= 3 && whole.suffix(3).elementsEqual(replacement)) else { return false }
+        text += whole[prefix.count...]
+        prefixOffset = readOffset
+        readOffset = ids.count
+        return true
+    }
+
+    /// The rest of the text once the generation ended (held-back bytes included; a stop string
+    /// completed by them still cuts the text).
+    mutating func finish() -> String {
+        if !stopped {
+            // The final text is the whole sequence decoded at once, exactly as a tokenizer's decode.
+            let whole = Array(tokenizer.decode(ids).utf8)
+            if whole.starts(with: text[..<emitted]) { text = whole }
+            if let cut = firstStop() {
+                text.removeLast(text.count - cut)
+                stopped = true
+            }
+        }
+        return take(upTo: text.count)
+    }
+
+    private func isByteToken(_ id: Int) -> Bool {
+        guard let token = tokenizer.token(of: id) else { return false }
+        return token.count == 6 && token.hasPrefix("<0x") && token.hasSuffix(">")
+    }
 
     private mutating func take(upTo end: Int) -> String {
         guard end > emitted else { return "" }
@@ -68,12 +108,9 @@ struct TextStream {
         return best
     }
 
-    /// How far the text may be sent: not a trailing U+FFFD (bytes of a character still being
-    /// generated decode to it), and not a tail that is the beginning of a stop string.
+    /// How far the text may be sent: not a tail that is the beginning of a stop string.
     private func safeEnd() -> Int {
-        var end = text.count
-        let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
-        while end >= 3 && text[(end - 3)..<end].elementsEqual(replacement) { end -= 3 }
+        let end = text.count
         var hold = 0
         for stop in stops {
             for length in stride(from: min(stop.count - 1, end), through: 1, by: -1) where length > hold {

@@ -23,11 +23,17 @@ private func object(_ json: String) -> [String: Any] {
 
 private func body(_ fields: [String: Any]) throws -> Data { try JSONSerialization.data(withJSONObject: fields) }
 
-@Test func streamedInferEqualsTheWholeResponse() throws {
-    let live = try GenerationFixtures.server("qwen2-bl")
+// Both tokenizer kinds: byte-level BPE (incomplete characters at the end) and SentencePiece byte
+// fallback (a run of <0x..> tokens that turns out invalid makes all its bytes U+FFFD, even the
+// ones that looked like a character on their own), with and without the adapter.
+@Test(arguments: GenerationFixtures.models)
+func streamedInferEqualsTheWholeResponse(modelName: String) throws {
+    let live = try GenerationFixtures.server(modelName)
     defer { live.stop() }
-    for c in try GenerationFixtures.cases("qwen2-bl") where c.adapter == nil {
-        let fields: [String: Any] = ["prompt": c.prompt, "max_tokens": 16, "stream": true]
+    #expect(try live.post("/v1/load_lora_adapter", json: #"{"lora_name": "\#(modelName)-lora", "lora_path": "\#(modelName)-lora"}"#).status == 200)
+    for c in try GenerationFixtures.cases(modelName) {
+        var fields: [String: Any] = ["prompt": c.prompt, "max_tokens": 16, "stream": true]
+        if let adapter = c.adapter { fields["adapter"] = adapter }
         let reply = try live.request("POST", "/infer", body: try body(fields))
         #expect(reply.status == 200)
         let all = events(reply.text)
