@@ -90,14 +90,21 @@ public struct Sampler: Sendable {
         return best
     }
 
-    /// The tokens that may be drawn and their probabilities (summing to 1), most likely first:
-    /// softmax(logits / T) restricted by top-k, then top-p, then renormalised. Computed in Double.
+    /// The tokens that may be drawn and their probabilities (summing to 1): softmax(logits / T)
+    /// restricted by top-k, then top-p, then renormalised, computed in Double. Most likely first
+    /// when top-k or top-p apply; in id order otherwise.
     public static func distribution(_ logits: [Float], _ p: SamplingParameters) -> [(id: Int, probability: Double)] {
         precondition(p.temperature > 0, "greedy decoding has no distribution")
-        // Most likely first; ties keep the lower id first, so the cut-offs below are deterministic.
-        var order = logits.indices.filter { !logits[$0].isNaN }.sorted { a, b in
-            logits[a] != logits[b] ? logits[a] > logits[b] : a < b
+        var order = logits.indices.filter { !logits[$0].isNaN }
+        // Plain temperature sampling needs no order (and no sort of the vocabulary per token).
+        if p.topK == 0 && p.topP >= 1 {
+            let top = Double(order.map { logits[$0] }.max()!) / p.temperature
+            let weights = order.map { exp(Double(logits[$0]) / p.temperature - top) }
+            let total = weights.reduce(0, +)
+            return zip(order, weights).map { ($0, $1 / total) }
         }
+        // Most likely first; ties keep the lower id first, so the cut-offs below are deterministic.
+        order.sort { a, b in logits[a] != logits[b] ? logits[a] > logits[b] : a < b }
         if p.topK > 0 && p.topK < order.count { order.removeLast(order.count - p.topK) }
         let top = Double(logits[order[0]]) / p.temperature
         var weights = order.map { exp(Double(logits[$0]) / p.temperature - top) }

@@ -127,6 +127,8 @@ private func metric(_ live: LiveServer, _ prefix: String) throws -> Int {
     let directory = try Fixtures.scratchCopy(of: GenerationFixtures.model("qwen2-bl"))
     defer { try? FileManager.default.removeItem(at: directory) }
     try Fixtures.editJSON(directory.appendingPathComponent("config.json")) { $0["max_position_embeddings"] = 8192 }
+    // No EOS ids at all: only max_tokens or the disconnect can end this generation.
+    try Fixtures.editJSON(directory.appendingPathComponent("generation_config.json")) { $0["eos_token_id"] = [Int]() }
     let live = try LiveServer(model: "qwen2-bl", modelDirectory: directory, tokenizer: try GenerationFixtures.tokenizer("qwen2-bl"))
     defer { live.stop() }
 
@@ -141,8 +143,6 @@ private func metric(_ live: LiveServer, _ prefix: String) throws -> Int {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
     #expect(connected == 0)
-    // Sampling at temperature 1 with seed 1 draws no EOS id for thousands of tokens (else the
-    // finish reason below would be eos): only the disconnect can end this early.
     let json = #"{"model": "qwen2-bl", "prompt": "Once upon a time", "max_tokens": 4096, "stream": true, "seed": 1, "stop": null}"#
     let request = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n\r\n\(json)"
     _ = request.withCString { send(fd, $0, strlen($0), 0) }
