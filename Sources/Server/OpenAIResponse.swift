@@ -7,14 +7,19 @@ import Models
 
 enum OpenAI {
     /// `{"error": {"message", "type", "param", "code"}}` as vLLM writes it: `type` names the HTTP
-    /// status class (e.g. NotFoundError) and `code` is the status number.
+    /// status class (e.g. NotFoundError) unless the error carries a vLLM type of its own (see
+    /// `invalidUserInput`), and `code` is the status number.
     static func errorResponse(_ error: HTTPError, param: String? = nil) -> HTTPResponse {
+        let type = error.code == invalidUserInput ? invalidUserInput : errorType(error.status.code)
         let body: JSONValue = .object(["error": .object([
-            "message": .string(error.message), "type": .string(errorType(error.status.code)),
+            "message": .string(error.message), "type": .string(type),
             "param": param.map(JSONValue.string) ?? .null, "code": .number(JSONNumber(error.status.code)),
         ])])
         return .json(body.serializedBytes(), status: error.status, headers: error.headers)
     }
+
+    /// vLLM's error type for refused adapter loads and unloads (missing fields, name taken).
+    static let invalidUserInput = "InvalidUserInput"
 
     static func errorType(_ status: Int) -> String {
         switch status {

@@ -55,11 +55,11 @@ extension Routes {
         let body = try JSONBody(request)
         try body.allowOnly(["lora_name", "lora_path", "load_inplace"])
         guard let name = try body.string("lora_name"), !name.isEmpty, let path = try body.string("lora_path"), !path.isEmpty else {
-            throw HTTPError.badRequest("Both 'lora_name' and 'lora_path' must be provided.")
+            throw HTTPError.badRequest("Both 'lora_name' and 'lora_path' must be provided.", code: OpenAI.invalidUserInput)
         }
         let replace = try body.bool("load_inplace") ?? false
         if !replace && (try? registry.description(of: name)) != nil {
-            throw HTTPError.badRequest("The lora adapter '\(name)' has already been loaded.")
+            throw HTTPError.badRequest("The lora adapter '\(name)' has already been loaded.", code: OpenAI.invalidUserInput)
         }
         try AdapterStore.validate(id: name)
         let directory = try confinedDirectory(path)
@@ -76,7 +76,7 @@ extension Routes {
         let body = try JSONBody(request)
         try body.allowOnly(["lora_name", "lora_int_id"])
         guard let name = try body.string("lora_name"), !name.isEmpty else {
-            throw HTTPError.badRequest("'lora_name' needs to be provided to unload a LoRA adapter.")
+            throw HTTPError.badRequest("'lora_name' needs to be provided to unload a LoRA adapter.", code: OpenAI.invalidUserInput)
         }
         guard (try? registry.description(of: name)) != nil else {
             throw HTTPError.notFound("The lora adapter '\(name)' cannot be found.")

@@ -73,7 +73,12 @@ def decoder_checks(url, base_name, adapter_dir, cases):
     load = post(url + "/v1/load_lora_adapter", {"lora_name": adapter, "lora_path": adapter_dir})
     check(load.status_code == 200 and load.text == f"Success: LoRA adapter '{adapter}' added successfully.", f"load: {load.text}")
     again = post(url + "/v1/load_lora_adapter", {"lora_name": adapter, "lora_path": adapter_dir})
-    check(again.status_code == 400 and "already been loaded" in again.json()["error"]["message"], "load twice is 400")
+    check(again.status_code == 400 and "already been loaded" in again.json()["error"]["message"]
+          and again.json()["error"]["type"] == "InvalidUserInput", "load twice is 400 InvalidUserInput, as vLLM")
+    missing = post(url + "/v1/load_lora_adapter", {"lora_name": "x"})
+    check(missing.status_code == 400 and missing.json()["error"]["type"] == "InvalidUserInput", "load without lora_path is 400")
+    absent = post(url + "/v1/load_lora_adapter", {"lora_name": "x", "lora_path": "no-such-dir"})
+    check(absent.status_code == 404 and absent.json()["error"]["type"] == "NotFoundError", "load from a missing path is 404")
     outside = post(url + "/v1/load_lora_adapter", {"lora_name": "evil", "lora_path": "/etc"})
     check(outside.status_code == 403 and "error" in outside.json(), "path outside --adapter-root is refused")
 
