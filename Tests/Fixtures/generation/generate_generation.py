@@ -121,6 +121,12 @@ def make(name: str, config, source: str, bos: str | None, eos: str, end: str, se
     peft_model.peft_config["default"].base_model_name_or_path = name
     peft_model.save_pretrained(adapter_dir, save_embedding_layers=False)
     (adapter_dir / "README.md").unlink(missing_ok=True)
+    # peft keeps target_modules as a set (saved order depends on PYTHONHASHSEED): sort it, in
+    # peft's own format (indent 2, sorted keys, no final newline), so the file is reproducible.
+    config_path = adapter_dir / "adapter_config.json"
+    adapter_config = json.loads(config_path.read_text())
+    adapter_config["target_modules"] = sorted(adapter_config["target_modules"])
+    config_path.write_text(json.dumps(adapter_config, indent=2, sort_keys=True))
 
     cases = []
     base = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32, attn_implementation="eager").eval()
