@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "LinearAlgebra"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Models", "Tokenizers", "Formats", "LinearAlgebra", "FixtureSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Adapters", "Models", "Tokenizers", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Adapters", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "CLITests", dependencies: ["eckart", "FixtureSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),

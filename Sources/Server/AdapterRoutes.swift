@@ -62,17 +62,8 @@ extension Routes {
             try body.allowOnly(["id", "path"])
             guard let givenID = try body.string("id") else { throw HTTPError.badRequest("field id is required", code: "invalid_field") }
             guard let path = try body.string("path") else { throw HTTPError.badRequest("field path is required", code: "invalid_field") }
-            let directory = try confinedDirectory(path)
             id = givenID
-            do {
-                configData = try Data(contentsOf: directory.appendingPathComponent("adapter_config.json"))
-                weightsData = try Data(contentsOf: directory.appendingPathComponent("adapter_model.safetensors"), options: .alwaysMapped)
-            } catch {
-                if FileManager.default.fileExists(atPath: directory.appendingPathComponent("adapter_model.bin").path) {
-                    throw AdapterError.legacyPickleWeights(directory.appendingPathComponent("adapter_model.bin").path)
-                }
-                throw HTTPError.badRequest("\(path) must hold adapter_config.json and adapter_model.safetensors", code: "invalid_adapter")
-            }
+            (configData, weightsData) = try adapterFiles(atPath: path)
         }
         try AdapterStore.validate(id: id)
         guard let truncationGoal else {
@@ -84,6 +75,20 @@ extension Routes {
         let truncated = try truncateUpload(id: id, configData: configData, weightsData: weightsData, goal: truncationGoal.goal)
         let description = try registry.put(id: id, configData: truncated.config, weightsData: truncated.weights, replace: replace)
         return json(withTruncation(describe(description), truncated.report), status: .created)
+    }
+
+    /// The PEFT files of the adapter directory at `path` (confined to --adapter-root).
+    func adapterFiles(atPath path: String) throws -> (config: Data, weights: Data) {
+        let directory = try confinedDirectory(path)
+        do {
+            return (try Data(contentsOf: directory.appendingPathComponent("adapter_config.json")),
+                    try Data(contentsOf: directory.appendingPathComponent("adapter_model.safetensors"), options: .alwaysMapped))
+        } catch {
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("adapter_model.bin").path) {
+                throw AdapterError.legacyPickleWeights(directory.appendingPathComponent("adapter_model.bin").path)
+            }
+            throw HTTPError.badRequest("\(path) must hold adapter_config.json and adapter_model.safetensors", code: "invalid_adapter")
+        }
     }
 
     /// Resolves `path` and refuses anything outside --adapter-root (after resolving symlinks).

@@ -19,8 +19,11 @@ public final class EckartServer: Sendable {
 
     /// Opens the adapter store, registers every stored adapter again (damaged entries are reported
     /// in `startupReport`, never fatal) and prepares the listener.
-    /// `tokenizer` (the model directory's tokenizer.json, if any) enables text input.
-    public init(model: BaseModel, tokenizer: Tokenizer? = nil, options: ServerOptions) throws {
+    /// `tokenizer` (the model directory's tokenizer.json, if any) enables text input; `generation`
+    /// (generation_config.json) says what ends a generation, else config.json's EOS ids do;
+    /// `chatRenderer` (the model's chat_template) enables /v1/chat/completions.
+    public init(model: BaseModel, tokenizer: Tokenizer? = nil, generation: GenerationConfig? = nil,
+                chatRenderer: (any ChatPromptRenderer)? = nil, options: ServerOptions) throws {
         self.options = options
         self.model = model
         let store = try AdapterStore(root: options.adapterDirectory)
@@ -28,14 +31,16 @@ public final class EckartServer: Sendable {
                                    mergedBudget: options.mergedCacheBytes, maxRank: options.rankLimit)
         startupReport = registry.start()
         service = InferenceService(model: model, registry: registry,
-                                   scheduler: InferenceScheduler(concurrency: options.inferenceConcurrency), metrics: metrics)
+                                   scheduler: InferenceScheduler(concurrency: options.inferenceConcurrency), metrics: metrics,
+                                   generation: generation)
         let configuration = HTTPServerConfiguration(
             host: options.host, port: options.port, maxConnections: options.maxConnections,
             headerReadTimeout: options.headerReadTimeout, idleTimeout: options.idleTimeout,
             limits: ParserLimits(maxHeaderBytes: options.maxHeaderBytes, maxBodyBytes: options.maxUploadBytes))
         var router = Router()
         routeTable = Routes(model: model, tokenizer: tokenizer, registry: registry, service: service, metrics: metrics, options: options,
-                            baseSpectra: BaseSpectrumCache(model: model, directory: options.diagnosticsCacheDirectory))
+                            baseSpectra: BaseSpectrumCache(model: model, directory: options.diagnosticsCacheDirectory),
+                            chatRenderer: chatRenderer)
             .install(into: &router)
         http = HTTPServer(configuration: configuration, handler: router.handler)
     }

@@ -1,5 +1,7 @@
 // POST /infer: the request as decoded from JSON, with every field checked and named on error.
+import Adapters
 import HTTP
+import Models
 import Tokenizers
 
 /// What `/infer` is asked to do. Input is token ids (`tokens`) or text, which the model's tokenizer
@@ -16,8 +18,19 @@ struct InferRequest {
     var returnLogits: LogitRows
     /// True when the input came as text: the response then carries text as well.
     var textInput: Bool
+    /// Decoders: sampling (greedy unless `temperature` > 0), stop strings, streaming.
+    var generation: GenerationParameters
 
-    static let fields: Set<String> = ["adapter", "mode", "tokens", "prompt", "texts", "max_tokens", "return_logits"]
+    var adapterMode: AdapterMode {
+        switch mode {
+        case .unmerged: .unmerged
+        case .merged: .merged
+        case .auto: .auto
+        }
+    }
+
+    static let fields: Set<String> = Set(["adapter", "mode", "tokens", "prompt", "texts", "max_tokens", "return_logits"])
+        .union(GenerationParameters.fields)
     static let maxGeneratedTokens = 4096
 
     init(_ body: JSONBody, encoder: Bool, tokenizer: Tokenizer?) throws {
@@ -68,5 +81,9 @@ struct InferRequest {
             throw HTTPError.badRequest("field max_tokens applies to decoder models only", code: "invalid_field")
         }
         returnLogits = LogitRows(rawValue: try body.choice("return_logits", LogitRows.allCases.map(\.rawValue)) ?? "none")!
+        generation = try GenerationParameters(body, maxTokens: maxTokens, defaultTemperature: 0)
+        if encoder, let field = GenerationParameters.fields.sorted().first(where: { body.object[$0] != nil }) {
+            throw HTTPError.badRequest("field \(field) applies to decoder models only", code: "invalid_field")
+        }
     }
 }

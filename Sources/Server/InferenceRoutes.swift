@@ -1,4 +1,5 @@
-// Inference routes: /infer, and the tokenizer exposed as /tokenize and /detokenize.
+// Inference routes: /infer (streamed as server-sent events with "stream": true), and the tokenizer
+// exposed as /tokenize and /detokenize.
 import Formats
 import HTTP
 import Models
@@ -6,11 +7,13 @@ import Tokenizers
 
 extension Routes {
     func installInferenceRoutes(_ routes: RouteRegistrar) {
-        routes.add("POST", "/infer") { request in
+        routes.addStreaming("POST", "/infer") { request, sink in
             let body = try JSONBody(request)
             let inference = try InferRequest(body, encoder: { if case .encoder = model { true } else { false } }(),
                                              tokenizer: tokenizer)
-            return json(try service.infer(inference, tokenizer: tokenizer))
+            guard inference.generation.stream else { return json(try service.infer(inference, tokenizer: tokenizer)) }
+            try streamInfer(inference, sink: sink)
+            return nil
         }
         routes.add("POST", "/tokenize") { request in
             let body = try JSONBody(request)
@@ -29,5 +32,31 @@ extension Routes {
             }
             return json(.object(["text": .string(tokenizer.decode(ids, skipSpecialTokens: try body.bool("skip_special_tokens") ?? true))]))
         }
+    }
+
+    /// `/infer` with `"stream": true`: `event: token` with `{"token", "text"}` per generated token
+    /// (`text` is the newly safe text, possibly empty), then `event: done` with the full response
+    /// object. The stream starts only once generation has begun, so errors before it are plain
+    /// JSON errors; a client that disconnects cancels the generation.
+    private func streamInfer(_ inference: InferRequest, sink: ResponseSink) throws {
+        var started = false
+        let report = try service.generate(
+            prompt: inference.sequences[0], adapter: inference.adapter, mode: inference.adapterMode,
+            parameters: inference.generation, promptLogits: inference.returnLogits == .all ? .all : .last,
+            tokenizer: tokenizer, wantText: inference.textInput
+        ) { token, text in
+            if !started { started = sink.startStream(status: .ok, headers: ServerSentEvents.headers) }
+            var event: JSONObject = ["token": .number(JSONNumber(token))]
+            if inference.textInput { event["text"] = .string(text) }
+            return sink.write(ServerSentEvents.event(.object(event), name: "token")) && sink.isConnected
+        }
+        if !started { sink.startStream(status: .ok, headers: ServerSentEvents.headers) }
+        if inference.textInput && !report.finalDelta.isEmpty {
+            sink.write(ServerSentEvents.event(.object(["token": .null, "text": .string(report.finalDelta)]), name: "token"))
+        }
+        var fields: [(String, JSONValue)] = [("adapter", inference.adapter.map(JSONValue.string) ?? .null)]
+        fields += InferenceService.fields(of: report, request: inference)
+        sink.write(ServerSentEvents.event(.object(JSONObject(uniqueKeysWithValues: fields)), name: "done"))
+        sink.finish()
     }
 }

@@ -1,129 +1,162 @@
-// Runs /infer requests on the engine: lease the adapter, queue on the scheduler, prefill, and
-// greedy decoding with the KV cache (decoders) or encoding (encoders).
+// Runs inference on the engine: lease the adapter, queue on the scheduler, then either the shared
+// generation loop (decoders: prefill, sampler, KV cache, EOS, stop strings, max_tokens,
+// cancellation) or encoding (encoders). /infer and the OpenAI routes all come through here.
 import Adapters
 import Dispatch
 import Formats
+import HTTP
 import LinearAlgebra
 import Models
 import Tokenizers
 
-/// The engine side of `/infer`, shared by every request.
+/// The engine side of `/infer` and `/v1/*`, shared by every request.
 final class InferenceService: Sendable {
     let model: BaseModel
     let registry: AdapterRegistry
     let scheduler: InferenceScheduler
     let metrics: Metrics
+    /// What ends a generation (decoders); from generation_config.json or config.json.
+    let generation: GenerationConfig
 
-    init(model: BaseModel, registry: AdapterRegistry, scheduler: InferenceScheduler, metrics: Metrics) {
+    init(model: BaseModel, registry: AdapterRegistry, scheduler: InferenceScheduler, metrics: Metrics,
+         generation: GenerationConfig? = nil) {
         self.model = model
         self.registry = registry
         self.scheduler = scheduler
         self.metrics = metrics
+        if let generation {
+            self.generation = generation
+        } else if case .decoder(let decoder) = model {
+            self.generation = GenerationConfig(file: nil, model: decoder.config)
+        } else {
+            self.generation = GenerationConfig(eosTokenIds: [])
+        }
     }
 
-    /// Answers one request as the JSON object the API returns.
-    func infer(_ request: InferRequest, tokenizer: Tokenizer?) throws -> JSONValue {
-        let start = DispatchTime.now()
-        var lease: AdapterLease? = nil
-        if let id = request.adapter {
-            let mode: AdapterMode = switch request.mode {
-            case .unmerged: .unmerged
-            case .merged: .merged
-            case .auto: .auto
-            }
-            lease = try registry.lease(id: id, mode: mode)
-            metrics.countAdapterRequest(id)
-        }
-        defer { lease?.release() }
-        let modeUsed = lease.map { $0.mode.rawValue } ?? "base"
+    /// One finished generation.
+    struct GenerationReport {
+        var modeUsed: String
+        var promptTokens: Int
+        var tokens: [Int]
+        /// The generated text (without a final EOS, cut before a stop string); nil without a tokenizer.
+        var text: String?
+        /// Text held back while streaming and released at the end (already part of `text`).
+        var finalDelta: String
+        var finishReason: FinishReason
+        var promptLogits: Matrix
+        var timing: JSONObject
+    }
 
-        var fields: [(String, JSONValue)] = [
-            ("adapter", request.adapter.map(JSONValue.string) ?? .null),
-            ("mode", .string(modeUsed)),
-        ]
-        let (result, queued) = try scheduler.run { () throws -> EngineResult in
-            switch model {
-            case .decoder(let decoder): try generate(decoder, request, overlay: lease?.overlay)
-            case .encoder(let encoder): try encode(encoder, request, overlay: lease?.overlay)
-            }
+    /// Generates after `prompt`. `onDelta` gets each token and the text that became safe to send
+    /// (possibly empty); returning false cancels the generation (the client went away).
+    func generate(prompt: [Int], adapter: String?, mode: AdapterMode, parameters: GenerationParameters,
+                  promptLogits: DecoderModel.LogitRows = .last, tokenizer: Tokenizer?, wantText: Bool,
+                  onDelta: (Int, String) -> Bool = { _, _ in true }) throws -> GenerationReport {
+        guard case .decoder(let decoder) = model else {
+            throw HTTPError.encoderCannotGenerate
         }
-        var timing = result.timing
-        timing["queue"] = number(queued)
-        timing["total"] = number(milliseconds(since: start))
-        fields += result.fields
-        if request.textInput, let tokenizer, let generated = result.generated {
-            fields.append(("text", .string(tokenizer.decode(generated))))
+        if !parameters.stops.isEmpty && tokenizer == nil {
+            throw HTTPError.stopNeedsTokenizer
         }
-        fields.append(("timing_ms", .object(timing)))
+        let start = DispatchTime.now()
+        let lease = try lease(adapter: adapter, mode: mode)
+        defer { lease?.release() }
+        let eos = generation.eosTokenIds
+        var stream = tokenizer.flatMap { wantText || !parameters.stops.isEmpty ? TextStream(tokenizer: $0, stops: parameters.stops, eosTokenIds: eos) : nil }
+        let (outcome, queued) = try scheduler.run { () throws -> GenerationOutcome in
+            var sampler = Sampler(parameters.sampling)
+            return try Generator(model: decoder, overlay: lease?.overlay, eosTokenIds: eos)
+                .generate(prompt: prompt, maxTokens: parameters.maxTokens, sampler: &sampler, promptLogits: promptLogits) { id in
+                    let delta = stream?.append(id) ?? ""
+                    guard onDelta(id, delta) else { return .cancel }
+                    return stream?.stopped == true ? .stop : .proceed
+                }
+        }
+        metrics.countGeneration(tokens: outcome.tokens.count, finishReason: outcome.finishReason.rawValue)
+        let finalDelta = stream?.finish() ?? ""
+        return GenerationReport(
+            modeUsed: lease.map { $0.mode.rawValue } ?? "base", promptTokens: prompt.count, tokens: outcome.tokens,
+            text: stream?.fullText, finalDelta: finalDelta, finishReason: outcome.finishReason,
+            promptLogits: outcome.promptLogits,
+            timing: ["queue": timingValue(queued), "prefill": timingValue(outcome.prefillMilliseconds),
+                     "decode": timingValue(outcome.decodeMilliseconds), "total": timingValue(milliseconds(since: start))])
+    }
+
+    /// Sentence embeddings of each sequence (encoders).
+    func embed(_ sequences: [[Int]], adapter: String?, mode: AdapterMode) throws -> (embeddings: [[Float]], modeUsed: String, timing: JSONObject) {
+        guard case .encoder(let encoder) = model else { throw HTTPError.decoderCannotEmbed }
+        let start = DispatchTime.now()
+        let lease = try lease(adapter: adapter, mode: mode)
+        defer { lease?.release() }
+        let (embeddings, queued) = try scheduler.run { () throws -> ([[Float]], Double) in
+            let encodeStart = DispatchTime.now()
+            return (try sequences.map { try encoder.encode(tokens: $0, overlay: lease?.overlay).embedding }, milliseconds(since: encodeStart))
+        }
+        return (embeddings.0, lease.map { $0.mode.rawValue } ?? "base",
+                ["queue": timingValue(queued), "encode": timingValue(embeddings.1), "total": timingValue(milliseconds(since: start))])
+    }
+
+    /// Answers one non-streaming `/infer` request as the JSON object the API returns.
+    func infer(_ request: InferRequest, tokenizer: Tokenizer?) throws -> JSONValue {
+        var fields: [(String, JSONValue)] = [("adapter", request.adapter.map(JSONValue.string) ?? .null)]
+        switch model {
+        case .decoder:
+            let report = try generate(prompt: request.sequences[0], adapter: request.adapter, mode: request.adapterMode,
+                                      parameters: request.generation, promptLogits: request.returnLogits == .all ? .all : .last,
+                                      tokenizer: tokenizer, wantText: request.textInput)
+            fields += InferenceService.fields(of: report, request: request)
+        case .encoder:
+            let (embeddings, modeUsed, timing) = try embed(request.sequences, adapter: request.adapter, mode: request.adapterMode)
+            fields += [
+                ("mode", .string(modeUsed)),
+                ("embeddings", .array(embeddings.map { .array($0.map { .number(JSONNumber($0)) }) })),
+                ("usage", .object(["prompt_tokens": .number(JSONNumber(request.sequences.reduce(0) { $0 + $1.count }))])),
+                ("timing_ms", .object(timing)),
+            ]
+        }
         return .object(JSONObject(uniqueKeysWithValues: fields))
     }
 
-    /// Response fields computed by the engine, and how long its stages took.
-    private struct EngineResult {
-        var fields: [(String, JSONValue)]
-        var timing: JSONObject
-        /// Decoders: the generated token ids.
-        var generated: [Int]? = nil
-    }
-
-    /// Scores the prompt, then greedily appends up to `max_tokens` tokens, stopping after an EOS id.
-    private func generate(_ model: DecoderModel, _ request: InferRequest, overlay: (any LinearOverlay)?) throws -> EngineResult {
-        let prompt = request.sequences[0]
-        var cache = model.makeCache()
-        let prefillStart = DispatchTime.now()
-        let promptLogits = try model.forward(tokens: prompt, cache: &cache, overlay: overlay,
-                                             logits: request.returnLogits == .all ? .all : .last)
-        let prefillTime = milliseconds(since: prefillStart)
-
-        let decodeStart = DispatchTime.now()
-        var generated: [Int] = []
-        var next = argmax(promptLogits, row: promptLogits.rows - 1)
-        while generated.count < request.maxTokens {
-            generated.append(next)
-            if model.config.eosTokenIds.contains(next) || generated.count == request.maxTokens
-                || cache.length >= model.config.maxPositions { break }
-            let step = try model.forward(tokens: [next], cache: &cache, overlay: overlay, logits: .last)
-            next = argmax(step, row: 0)
-        }
-        var fields: [(String, JSONValue)] = [("tokens", .array(generated.map { .number(JSONNumber($0)) }))]
+    /// The `/infer` response fields of a generation (also the final event of a streamed one).
+    static func fields(of report: GenerationReport, request: InferRequest) -> [(String, JSONValue)] {
+        var fields: [(String, JSONValue)] = [
+            ("mode", .string(report.modeUsed)),
+            ("tokens", .array(report.tokens.map { .number(JSONNumber($0)) })),
+        ]
+        let logits = report.promptLogits
         switch request.returnLogits {
         case .none: break
-        case .last: fields.append(("logits", rows(promptLogits.rows((promptLogits.rows - 1)..<promptLogits.rows))))
-        case .all: fields.append(("logits", rows(promptLogits)))
+        case .last: fields.append(("logits", rows(logits.rows((logits.rows - 1)..<logits.rows))))
+        case .all: fields.append(("logits", rows(logits)))
         }
-        fields.append(("usage", .object(["prompt_tokens": .number(JSONNumber(prompt.count)),
-                                         "completion_tokens": .number(JSONNumber(generated.count))])))
-        return EngineResult(fields: fields,
-                            timing: ["prefill": number(prefillTime), "decode": number(milliseconds(since: decodeStart))],
-                            generated: generated)
+        if request.textInput, let text = report.text { fields.append(("text", .string(text))) }
+        fields += [
+            ("finish_reason", .string(report.finishReason.rawValue)),
+            ("usage", .object(["prompt_tokens": .number(JSONNumber(report.promptTokens)),
+                               "completion_tokens": .number(JSONNumber(report.tokens.count))])),
+            ("timing_ms", .object(report.timing)),
+        ]
+        return fields
     }
 
-    /// Sentence embeddings for each sequence of the batch.
-    private func encode(_ model: EncoderModel, _ request: InferRequest, overlay: (any LinearOverlay)?) throws -> EngineResult {
-        let start = DispatchTime.now()
-        let embeddings = try request.sequences.map { try model.encode(tokens: $0, overlay: overlay).embedding }
-        return EngineResult(fields: [
-            ("embeddings", .array(embeddings.map { .array($0.map { .number(JSONNumber($0)) }) })),
-            ("usage", .object(["prompt_tokens": .number(JSONNumber(request.sequences.reduce(0) { $0 + $1.count }))])),
-        ], timing: ["encode": number(milliseconds(since: start))])
+    private func lease(adapter: String?, mode: AdapterMode) throws -> AdapterLease? {
+        guard let adapter else { return nil }
+        let lease = try registry.lease(id: adapter, mode: mode)
+        metrics.countAdapterRequest(adapter)
+        return lease
     }
 }
 
-/// The index of the largest value in row `row` (first on ties, as torch.argmax).
-func argmax(_ m: Matrix, row: Int) -> Int {
-    var best = 0
-    var bestValue = -Float.infinity
-    for j in 0..<m.cols where m[row, j] > bestValue {
-        best = j
-        bestValue = m[row, j]
-    }
-    return best
+extension HTTPError {
+    static let encoderCannotGenerate = HTTPError.badRequest("this is an encoder model: it embeds text and cannot generate", code: "not_a_decoder")
+    static let decoderCannotEmbed = HTTPError.badRequest("this is a decoder model; embeddings need an encoder model", code: "not_an_encoder")
+    static let stopNeedsTokenizer = HTTPError.badRequest("stop strings need the model's tokenizer.json", code: "no_tokenizer")
 }
 
 private func rows(_ m: Matrix) -> JSONValue {
     .array((0..<m.rows).map { i in .array((0..<m.cols).map { .number(JSONNumber(m[i, $0])) }) })
 }
 
-private func number(_ milliseconds: Double) -> JSONValue {
+func timingValue(_ milliseconds: Double) -> JSONValue {
     .number(JSONNumber((milliseconds * 1000).rounded() / 1000))
 }

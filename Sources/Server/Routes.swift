@@ -19,6 +19,8 @@ struct Routes: Sendable {
     let options: ServerOptions
     /// The base weights' SVDs, cached by content (GET /diagnostics/spectrum?base=true, /diagnostics/alignment).
     let baseSpectra: BaseSpectrumCache
+    /// Renders chat prompts with the model's chat_template; nil when the model has none.
+    var chatRenderer: (any ChatPromptRenderer)? = nil
 
     /// Routes that answer without the API key (probes and scraping).
     static let open: Set<String> = ["/healthz", "/readyz", "/metrics"]
@@ -36,6 +38,7 @@ struct Routes: Sendable {
         installInferenceRoutes(routes)
         installDiagnosticsRoutes(routes)
         installTruncationRoutes(routes)
+        installOpenAIRoutes(routes)
         router = routes.router
         return routes.table
     }

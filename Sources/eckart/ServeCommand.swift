@@ -88,7 +88,12 @@ struct ServeCommand: ParsableCommand {
                     logger.warning("text input disabled: \(error)")
                 }
             }
-            let server = try EckartServer(model: base, tokenizer: tokenizer, options: options)
+            // generation_config.json's EOS ids end generations (as transformers' generate()).
+            var generation: GenerationConfig? = nil
+            if case .decoder(let decoder) = base {
+                generation = try GenerationConfig.load(directory: URL(fileURLWithPath: model), model: decoder.config)
+            }
+            let server = try EckartServer(model: base, tokenizer: tokenizer, generation: generation, options: options)
             let report = server.startupReport
             logger.info("adapters: \(report.valid.count) registered from \(adapterDir)")
             for damaged in report.damaged { logger.warning("skipped damaged adapter \(damaged.id): \(damaged.reason)") }

@@ -15,7 +15,7 @@ final class LiveServer: Sendable {
     var base: URL { URL(string: "http://127.0.0.1:\(server.port)")! }
 
     init(model name: String, modelDirectory: URL? = nil, tokenizer: Tokenizer? = nil, adapterDirectory: URL? = nil,
-         configure: (inout ServerOptions) -> Void = { _ in }) throws {
+         chatRenderer: (any ChatPromptRenderer)? = nil, configure: (inout ServerOptions) -> Void = { _ in }) throws {
         self.adapterDirectory = adapterDirectory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("eckart-store-\(UUID().uuidString)")
         var options = ServerOptions()
@@ -24,8 +24,11 @@ final class LiveServer: Sendable {
         options.adapterRoot = Fixtures.directory.appendingPathComponent("adapters")
         options.modelName = name
         configure(&options)
-        server = try EckartServer(model: try BaseModel.load(directory: modelDirectory ?? Fixtures.model(name)),
-                                  tokenizer: tokenizer, options: options)
+        let directory = modelDirectory ?? Fixtures.model(name)
+        let model = try BaseModel.load(directory: directory)
+        var generation: GenerationConfig? = nil
+        if case .decoder(let decoder) = model { generation = try GenerationConfig.load(directory: directory, model: decoder.config) }
+        server = try EckartServer(model: model, tokenizer: tokenizer, generation: generation, chatRenderer: chatRenderer, options: options)
         try server.start()
     }
 
