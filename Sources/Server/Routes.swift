@@ -19,7 +19,7 @@ struct Routes: Sendable {
     let options: ServerOptions
 
     /// Routes that answer without the API key (probes and scraping).
-    static let open: Set<String> = ["/healthz", "/readyz", "/metrics"]
+    static let open: Set<String> = ["/healthz", "/readyz", "/metrics", "/", "/ui/{file}"]
 
     /// Registers every route; returns them as "METHOD /pattern" lines (what openapi.yaml must list).
     func install(into router: inout Router) -> [String] {
@@ -33,6 +33,7 @@ struct Routes: Sendable {
         installAdapterRoutes(routes)
         installInferenceRoutes(routes)
         installDiagnosticsRoutes(routes)
+        installDashboardRoutes(routes)
         router = routes.router
         return routes.table
     }

@@ -9,7 +9,9 @@ public struct ServerOptions: Sendable {
     public var adapterDirectory = URL(fileURLWithPath: "data/adapters")
     /// `POST /adapters` with a `path` may only load directories below this root; nil disables it.
     public var adapterRoot: URL? = nil
-    /// When set, every route but /healthz, /readyz and /metrics needs `Authorization: Bearer <key>`.
+    /// The dashboard's files (`GET /`, `GET /ui/{file}`); nil turns the dashboard off.
+    public var publicDirectory: URL? = nil
+    /// When set, every route but /healthz, /readyz, /metrics and the dashboard needs `Authorization: Bearer <key>`.
     public var apiKey: String? = nil
     public var loadedCacheBytes = 512 << 20
     public var mergedCacheBytes = 1024 << 20

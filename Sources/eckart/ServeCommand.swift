@@ -17,6 +17,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Port to bind (0 picks a free one).") var port = 8080
     @Option(help: "Where uploaded adapters are stored.") var adapterDir = "data/adapters"
     @Option(help: "Directory under which POST /adapters may load adapters by path (off when unset).") var adapterRoot: String?
+    @Option(help: "The dashboard's directory, served at / and /ui/.") var publicDir = "Public"
     @Option(help: "Require Authorization: Bearer KEY (or set ECKART_API_KEY).") var apiKey: String?
     @Option(help: "Memory budget of loaded adapters, MiB.") var adapterCacheMb = 512
     @Option(help: "Memory budget of merged weights, MiB.") var mergedCacheMb = 1024
@@ -56,6 +57,7 @@ struct ServeCommand: ParsableCommand {
             options.port = port
             options.adapterDirectory = URL(fileURLWithPath: adapterDir)
             options.adapterRoot = adapterRoot.map { URL(fileURLWithPath: $0) }
+            options.publicDirectory = URL(fileURLWithPath: publicDir, isDirectory: true)
             options.apiKey = apiKey ?? ProcessInfo.processInfo.environment["ECKART_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
             options.loadedCacheBytes = adapterCacheMb << 20
             options.mergedCacheBytes = mergedCacheMb << 20
@@ -88,6 +90,7 @@ struct ServeCommand: ParsableCommand {
             return server
         }
         logger.info("listening on http://\(host):\(server.port)")
+        logger.info("dashboard at http://\(host):\(server.port)/ from \(publicDir)")
         waitForTermination()
         logger.info("shutting down: finishing in-flight requests")
         server.shutdown(timeout: 30)
