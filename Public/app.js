@@ -642,7 +642,7 @@ async function loadBase() {
   $("base-progress-text").textContent = "Starting…";
   setStatus("base-status", "");
   try {
-    const response = await send("/diagnostics/spectrum?base=true", { accept: "text/event-stream, application/json" });
+    const response = await send("/diagnostics/spectrum?base=true", { accept: "text/event-stream" });
     if ((response.headers.get("Content-Type") || "").startsWith("text/event-stream")) {
       let result = null, failure = null;
       await readEvents(response, (name, data) => {
