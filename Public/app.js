@@ -418,9 +418,10 @@ function renderSingularValues() {
   // Values far below the largest (or exactly zero) sit on the axis floor instead of stretching it.
   const floor = Math.max(Math.min(...positive), top * 1e-8);
   const longest = Math.max(...modules.map((m) => m.singular_values.length));
+  const pad = 10 ** Math.max(0.03, 0.06 * Math.log10(top / floor));   // a little room above and below, in log units
   const f = frame(container, {
     x: { domain: longest > 1 ? [1, longest] : [0, 2], integer: true, label: "index i (descending)" },
-    y: { domain: [floor / 1.4, top * 1.4], log: true, label: "σᵢ" },
+    y: { domain: [floor / pad, top * pad], log: true, label: "σᵢ" },
     label: `Singular values of ${modules.length} modules of adapter ${state.adapter}, log scale`,
   });
   const ordered = [...modules.filter((m) => m.name !== state.module), ...modules.filter((m) => m.name === state.module)];
@@ -544,10 +545,14 @@ async function loadSweep(probeText = "") {
   try {
     if (probeText) {
       const { tokens } = await api("/tokenize", { method: "POST", body: { text: probeText } });
-      body.probe = { tokens };
+      body.probe = { tokens: [tokens] };   // one probe sequence
     }
     state.sweep = await api("/diagnostics/rank-sweep", { method: "POST", body });
   } catch (error) {
+    if (probeText && state.sweep) {   // keep the sweep without a probe on screen
+      setStatus("sweep-status", unavailable("The rank sweep with a probe", error), "error");
+      return;
+    }
     state.sweep = null;
     for (const id of ["sweep-plot", "probe-plot"]) placeholder($(id), "No sweep.");
     $("probe-figure").hidden = true;
@@ -558,7 +563,9 @@ async function loadSweep(probeText = "") {
   }
   const rows = state.sweep.sweep;
   const probed = rows.some((r) => r.probe);
-  setStatus("sweep-status", `${rows.length} ranks${probed ? " · probed on " + JSON.stringify(probeText) : ""}`);
+  const probeInfo = state.sweep.probe;
+  setStatus("sweep-status", `${rows.length} ranks` + (probed ? ` · probe ${JSON.stringify(probeText)}`
+    + (probeInfo ? ` (${probeInfo.tokens} tokens${probeInfo.full_adapter_perplexity ? `, full-adapter perplexity ${fmt(probeInfo.full_adapter_perplexity)}` : ""})` : "") : ""));
   renderSweep();
 }
 
@@ -566,8 +573,10 @@ async function loadSweep(probeText = "") {
 function probeMetric(rows) {
   const probe = rows.find((r) => r.probe)?.probe;
   if (!probe) return null;
-  if ("mean_kl" in probe) return { key: "mean_kl", label: "mean KL(full ‖ truncated)", className: "kl-point", caption: "Mean KL divergence vs rank" };
-  if ("mean_cosine" in probe) return { key: "mean_cosine", label: "mean cosine to full", className: "cosine-point", caption: "Mean cosine similarity vs rank" };
+  if ("mean_kl" in probe) return { key: "mean_kl", label: "mean KL(full ‖ truncated)", className: "kl-point", caption: "Mean KL divergence of next-token distributions vs rank" };
+  for (const key of ["mean_cosine_similarity", "mean_cosine"]) {
+    if (key in probe) return { key, label: "mean cosine to full", className: "cosine-point", caption: "Mean cosine similarity of embeddings vs rank" };
+  }
   return null;
 }
 
@@ -580,7 +589,7 @@ function renderSweep() {
   const topError = Math.max(1, ...rows.map((r) => r.relative_error));
   const f = frame($("sweep-plot"), {
     x: { domain: xDomain, integer: true, label: "rank k" },
-    y: { domain: [0, topError], format: (v) => `${Math.round(v * 100)} %`, label: "relative error ‖ΔW − ΔWₖ‖ / ‖ΔW‖" },
+    y: { domain: [0, topError], format: (v) => `${Math.round(v * 100)} %`, label: "relative error" },
     label: `Relative truncation error of adapter ${state.adapter} at ${rows.length} ranks`,
   });
   // Each module's own error, faint, behind the adapter's total.
@@ -621,14 +630,17 @@ function renderSweep() {
 
 function renderSweepTable(rows) {
   const probeKeys = [...new Set(rows.flatMap((r) => Object.keys(r.probe || {})))];
+  const energy = rows.some((r) => "energy_kept" in r);
   const table = $("sweep-table");
   table.tHead.replaceChildren(h("tr", {},
     h("th", { scope: "col", class: "num", text: "Rank" }), h("th", { scope: "col", class: "num", text: "Parameters" }),
     h("th", { scope: "col", class: "num", text: "Relative error" }),
+    energy ? h("th", { scope: "col", class: "num", text: "Energy kept" }) : null,
     ...probeKeys.map((k) => h("th", { scope: "col", class: "num", text: k.replaceAll("_", " ") }))));
   table.tBodies[0].replaceChildren(...rows.map((r) => h("tr", {},
     h("td", { class: "num", text: String(r.rank) }), h("td", { class: "num", text: fmtInt(r.parameters) }),
     h("td", { class: "num", text: pct(r.relative_error, 2) }),
+    energy ? h("td", { class: "num", text: pct(r.energy_kept, 2) }) : null,
     ...probeKeys.map((k) => h("td", { class: "num", text: r.probe ? fmt(r.probe[k], 4) : "–" })))));
 }
 
@@ -709,7 +721,15 @@ async function start() {
   const wanted = params.get("adapter");
   const id = state.adapters.some((a) => a.id === wanted) ? wanted : state.adapters[0]?.id;
   if (wanted && wanted !== id) showBanner(`There is no adapter ${wanted}${id ? `; showing ${id}` : ""}.`);
-  if (id) await selectAdapter(id);
+  if (id) {
+    await selectAdapter(id);
+    // ?probe=TEXT sweeps once more with that probe (bookmarkable; the test uses it).
+    const probe = params.get("probe");
+    if (probe) {
+      $("probe-text").value = probe;
+      await loadSweep(probe);
+    }
+  }
   else {
     for (const p of ["sv-plot", "energy-plot", "sweep-plot"]) placeholder($(p), "Upload an adapter to see its diagnostics.");
   }

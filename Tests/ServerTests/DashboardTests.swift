@@ -121,7 +121,9 @@ func dashboardPlotsTheServersNumbersInChromium() throws {
     let modules = try #require(try live.request("GET", "/diagnostics/spectrum?adapter=demo").json["modules"] as? [[String: Any]])
     try #require(modules.count == 18)
 
-    let page = URL(string: "/?adapter=demo&base=1", relativeTo: live.base)!.absoluteURL
+    let probeText = "The adapter changes how this sentence is embedded."
+    let page = URL(string: "/?adapter=demo&base=1&probe=" + probeText.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!,
+                   relativeTo: live.base)!.absoluteURL
     let run = try chromium.dumpDOM(page)
     #expect(run.status == 0, "\(run.stderr)")
     let dom = HTMLScan(run.stdout)
@@ -157,6 +159,17 @@ func dashboardPlotsTheServersNumbersInChromium() throws {
     for row in sweep {
         let error = try #require(row["relative_error"] as? Double)
         #expect(run.stdout.contains(String(format: ">%.2f %%<", error * 100)), "sweep table lacks the error of rank \(row["rank"] ?? "?")")
+    }
+
+    // The probe's cosine similarity per rank once the server measures probes; a clear "not available" before.
+    let tokens = try #require(try live.post("/tokenize", json: #"{"text": "\#(probeText)"}"#).json["tokens"] as? [Int])
+    let probed = try live.post("/diagnostics/rank-sweep", json: #"{"adapter": "demo", "ranks": [0, 1, 2, 3, 4, 5, 6, 7, 8], "probe": {"tokens": [\#(tokens)]}}"#)
+    if probed.status == 200 {
+        let rows = try #require(probed.json["sweep"] as? [[String: Any]])
+        let probeSeries = try #require(dom.groups(class: "probe-series").first)
+        #expect(probeSeries.count("cosine-point") == rows.filter { $0["probe"] != nil }.count && rows.allSatisfy { $0["probe"] != nil })
+    } else {
+        #expect(run.stdout.contains(#"class="status error" role="status">The rank sweep with a probe is not available"#), "\(probed.text)")
     }
 
     // The base-weight table once the server has it; a clear "not available" before.
