@@ -30,10 +30,10 @@ struct Routes: Sendable {
             .text(metrics.render(registry: registry), headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"])
         }
         routes.add("GET", "/model") { _ in json(modelDescription()) }
+        installDashboardRoutes(routes)
         installAdapterRoutes(routes)
         installInferenceRoutes(routes)
         installDiagnosticsRoutes(routes)
-        installDashboardRoutes(routes)
         router = routes.router
         return routes.table
     }

@@ -9,9 +9,7 @@ public struct ServerOptions: Sendable {
     public var adapterDirectory = URL(fileURLWithPath: "data/adapters")
     /// `POST /adapters` with a `path` may only load directories below this root; nil disables it.
     public var adapterRoot: URL? = nil
-    /// The dashboard's files (`GET /`, `GET /ui/{file}`); nil turns the dashboard off.
-    public var publicDirectory: URL? = nil
-    /// When set, every route but /healthz, /readyz, /metrics and the dashboard needs `Authorization: Bearer <key>`.
+    /// When set, every route but /healthz, /readyz and /metrics needs `Authorization: Bearer <key>`.
     public var apiKey: String? = nil
     public var loadedCacheBytes = 512 << 20
     public var mergedCacheBytes = 1024 << 20
@@ -27,6 +25,8 @@ public struct ServerOptions: Sendable {
     public var inferenceConcurrency = 1
     /// The name `/model` reports (the model directory's name).
     public var modelName = "model"
+    /// The dashboard's files (`GET /`, `GET /ui/{file}`, open without the API key); nil turns it off.
+    public var publicDirectory: URL? = nil
     /// Called once per answered request with a one-line summary; the executable logs it.
     public var requestLog: (@Sendable (String) -> Void)? = nil
 

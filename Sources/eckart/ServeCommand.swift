@@ -17,7 +17,6 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Port to bind (0 picks a free one).") var port = 8080
     @Option(help: "Where uploaded adapters are stored.") var adapterDir = "data/adapters"
     @Option(help: "Directory under which POST /adapters may load adapters by path (off when unset).") var adapterRoot: String?
-    @Option(help: "The dashboard's directory, served at / and /ui/.") var publicDir = "Public"
     @Option(help: "Require Authorization: Bearer KEY (or set ECKART_API_KEY).") var apiKey: String?
     @Option(help: "Memory budget of loaded adapters, MiB.") var adapterCacheMb = 512
     @Option(help: "Memory budget of merged weights, MiB.") var mergedCacheMb = 1024
@@ -29,6 +28,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Seconds a keep-alive connection may idle.") var idleTimeout = 60.0
     @Option(help: "Open connections beyond which new ones get 503.") var maxConnections = 256
     @Option(help: "Engine jobs at once; 1 lets OpenBLAS use every core for each job.") var inferenceConcurrency = 1
+    @Option(help: "The dashboard's directory, served at / and /ui/.") var publicDir = "Public"
 
     func validate() throws {
         for (name, value) in [("--adapter-cache-mb", adapterCacheMb), ("--merged-cache-mb", mergedCacheMb),
@@ -57,7 +57,6 @@ struct ServeCommand: ParsableCommand {
             options.port = port
             options.adapterDirectory = URL(fileURLWithPath: adapterDir)
             options.adapterRoot = adapterRoot.map { URL(fileURLWithPath: $0) }
-            options.publicDirectory = URL(fileURLWithPath: publicDir, isDirectory: true)
             options.apiKey = apiKey ?? ProcessInfo.processInfo.environment["ECKART_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
             options.loadedCacheBytes = adapterCacheMb << 20
             options.mergedCacheBytes = mergedCacheMb << 20
@@ -70,6 +69,7 @@ struct ServeCommand: ParsableCommand {
             options.maxConnections = maxConnections
             options.inferenceConcurrency = inferenceConcurrency
             options.modelName = URL(fileURLWithPath: model).lastPathComponent
+            options.publicDirectory = URL(fileURLWithPath: publicDir, isDirectory: true)
             let requestLogger = logger
             options.requestLog = { @Sendable line in requestLogger.info("\(line)") }
             // Text input needs the model's tokenizer.json; without one the API takes token ids only.
