@@ -335,12 +335,13 @@ function targetSummary(targets) {
 }
 
 async function selectAdapter(id) {
+  const switching = state.adapter !== null && state.adapter !== id;
   state.adapter = id;
   state.spectrum = null;
   state.sweep = null;
   const url = new URL(location.href);
   url.searchParams.set("adapter", id);
-  if (state.module === null) url.searchParams.delete("module");
+  if (switching) url.searchParams.delete("module");   // ?module= names a module of the adapter it came with
   history.replaceState(null, "", url);
   renderAdapters();
   for (const node of ["spectrum-adapter", "sweep-adapter"]) $(node).textContent = id;
