@@ -71,15 +71,11 @@ async function api(path, options) {
   return (await send(path, options)).json();
 }
 
-/** Reads a server-sent event stream, calling onEvent(name, data) per event. */
-async function readEvents(response, onEvent) {
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
+/** Splits server-sent event text, fed in pieces, into onEvent(name, data) calls. */
+function eventParser(onEvent) {
   let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
-    buffer = buffer.replace(/\r\n?/g, "\n");
+  return (text) => {
+    buffer = (buffer + text).replace(/\r\n?/g, "\n");
     let end;
     while ((end = buffer.indexOf("\n\n")) >= 0) {
       const block = buffer.slice(0, end);
@@ -90,14 +86,53 @@ async function readEvents(response, onEvent) {
         if (line.startsWith(":")) continue;
         const colon = line.indexOf(":");
         const field = colon < 0 ? line : line.slice(0, colon);
-        const text = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-        if (field === "event") name = text;
-        else if (field === "data") data.push(text);
+        const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+        if (field === "event") name = value;
+        else if (field === "data") data.push(value);
       }
       if (data.length) onEvent(name, data.join("\n"));
     }
-    if (done) return;
-  }
+  };
+}
+
+/**
+ * GET `path` asking for server-sent events; onEvent(name, data) runs as each event arrives. Resolves
+ * with the parsed JSON body instead when the server answers with plain JSON. XMLHttpRequest rather
+ * than fetch: it can send the Authorization header (EventSource cannot), hands over the text as it
+ * arrives, and headless Chromium's virtual time waits for it to finish (the test relies on that).
+ */
+function getEvents(path, onEvent) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("GET", path);
+    for (const [name, value] of Object.entries(headers({ Accept: "text/event-stream" }))) xhr.setRequestHeader(name, value);
+    const parse = eventParser(onEvent);
+    let seen = 0;
+    const isStream = () => (xhr.getResponseHeader("Content-Type") || "").startsWith("text/event-stream");
+    const drain = () => {
+      if (xhr.status !== 200 || !isStream()) return;
+      parse(xhr.responseText.slice(seen));
+      seen = xhr.responseText.length;
+    };
+    xhr.onprogress = drain;
+    xhr.onload = () => {
+      if (xhr.status === 200 && isStream()) {
+        drain();
+        resolve(undefined);
+        return;
+      }
+      let payload = null;
+      try { payload = JSON.parse(xhr.responseText); } catch (_) { /* keep null */ }
+      if (xhr.status === 200 && payload) resolve(payload);
+      else {
+        if (xhr.status === 401) showBanner("This server needs an API key: paste it above and press “Use key”.");
+        const error = (payload && payload.error) || { code: "http_" + xhr.status, message: `${xhr.status} ${xhr.statusText}` };
+        reject(new APIError(xhr.status, error.code, error.message));
+      }
+    };
+    xhr.onerror = () => reject(new APIError(0, "network", "the server did not answer"));
+    xhr.send();
+  });
 }
 
 // ---------------------------------------------------------------- small DOM helpers
@@ -607,12 +642,12 @@ function renderSweep() {
   f.plot.append(series);
 
   const metric = probeMetric(rows);
-  $("probe-figure").hidden = !metric;
-  if (metric) {
-    const probed = rows.filter((r) => r.probe && Number.isFinite(r.probe[metric.key]));
+  const probed = metric ? rows.filter((r) => r.probe && Number.isFinite(r.probe[metric.key])) : [];
+  $("probe-figure").hidden = !probed.length;
+  if (probed.length) {
     const values = probed.map((r) => r.probe[metric.key]);
     let yDomain = [Math.min(0, ...values), Math.max(...values)];
-    if (metric.key === "mean_cosine") yDomain = [Math.min(...values), 1];
+    if (metric.className === "cosine-point") yDomain = [Math.min(...values), 1];
     if (yDomain[0] === yDomain[1]) yDomain = [yDomain[0] - 0.5, yDomain[1] + 0.5];
     $("probe-caption").textContent = metric.caption;
     const g = frame($("probe-plot"), {
@@ -655,21 +690,17 @@ async function loadBase() {
   $("base-progress-text").textContent = "Starting…";
   setStatus("base-status", "");
   try {
-    const response = await send("/diagnostics/spectrum?base=true", { accept: "text/event-stream" });
-    if ((response.headers.get("Content-Type") || "").startsWith("text/event-stream")) {
-      let result = null, failure = null;
-      await readEvents(response, (name, data) => {
-        const payload = JSON.parse(data);
-        if (name === "progress") showBaseProgress(payload);
-        else if (name === "result") result = payload;
-        else if (name === "error") failure = payload.error || payload;
-      });
-      if (failure) throw new APIError(500, failure.code || "error", failure.message || "the stream reported an error");
-      if (!result) throw new APIError(0, "stream_ended", "the stream ended before its result");
-      state.base = result;
-    } else {
-      state.base = await response.json();
-    }
+    let result = null, failure = null;
+    const json = await getEvents("/diagnostics/spectrum?base=true", (name, data) => {
+      const payload = JSON.parse(data);
+      if (name === "progress") showBaseProgress(payload);
+      else if (name === "result") result = payload;
+      else if (name === "error") failure = payload.error || payload;
+    });
+    if (json) result = json;   // the server answered with plain JSON
+    if (failure) throw new APIError(500, failure.code || "error", failure.message || "the stream reported an error");
+    if (!result) throw new APIError(0, "stream_ended", "the stream ended before its result");
+    state.base = result;
   } catch (error) {
     state.base = null;
     $("base-table-box").hidden = true;
