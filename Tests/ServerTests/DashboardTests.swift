@@ -126,6 +126,7 @@ func dashboardPlotsTheServersNumbersInChromium() throws {
                    relativeTo: live.base)!.absoluteURL
     let run = try chromium.dumpDOM(page)
     #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.pageErrors.isEmpty, "\(run.pageErrors)")
     let dom = HTMLScan(run.stdout)
     try #require(dom.startTags("body").first?["data-state"] == "ready", "the page did not finish loading: \(run.stdout.prefix(2000))")
     #expect(dom.startTags("button", class: "adapter").map { $0["data-adapter"] } == listed)
@@ -236,4 +237,23 @@ struct HTMLScan {
         }
         return result
     }
+}
+
+@Test func dashboardAsksForTheKeyWhenTheServerHasOne() throws {
+    guard let chromium = HeadlessChromium.find() else {
+        Issue.record("no Chromium at $ECKART_CHROMIUM or /usr/bin/chromium: run `make deps`, which installs Debian's chromium package")
+        return
+    }
+    let live = try LiveServer(model: "qwen2-tiny") {
+        $0.publicDirectory = publicDirectory
+        $0.apiKey = "s3cret"
+    }
+    defer { live.stop() }
+    let run = try chromium.dumpDOM(live.base.appendingPathComponent("/"))
+    #expect(run.pageErrors.isEmpty, "\(run.pageErrors)")
+    let dom = HTMLScan(run.stdout)
+    #expect(dom.startTags("body").first?["data-state"] == "ready")
+    #expect(dom.startTags("p").first { $0["id"] == "banner" }?["hidden"] == nil, "the key banner is hidden")
+    #expect(run.stdout.contains("This server needs an API key"))
+    #expect(run.stdout.contains("The adapter list is not available: missing or wrong API key"))
 }

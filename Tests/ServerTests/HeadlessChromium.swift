@@ -15,6 +15,12 @@ struct HeadlessChromium {
         let status: Int32
         let stdout: String
         let stderr: String
+
+        /// The page's uncaught exceptions and refused loads (CSP), as Chromium logs them.
+        var pageErrors: [String] {
+            stderr.split(separator: "\n").map(String.init)
+                .filter { $0.contains(":CONSOLE") && ($0.contains("Uncaught") || $0.contains("Refused to")) }
+        }
     }
 
     struct TimedOut: Error, CustomStringConvertible {
@@ -41,7 +47,8 @@ struct HeadlessChromium {
         process.executableURL = executable
         // CI runs as root, where Chromium refuses its sandbox; the page is our own, served on loopback.
         process.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                             "--no-default-browser-check", "--disable-extensions", "--user-data-dir=\(profile.path)"] + arguments
+                             "--no-default-browser-check", "--disable-extensions", "--enable-logging=stderr", "--v=0",
+                             "--user-data-dir=\(profile.path)"] + arguments
         let stdout = FileManager.default.temporaryDirectory.appendingPathComponent("eckart-chromium-\(UUID().uuidString).out")
         let stderr = FileManager.default.temporaryDirectory.appendingPathComponent("eckart-chromium-\(UUID().uuidString).err")
         FileManager.default.createFile(atPath: stdout.path, contents: nil)
