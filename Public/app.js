@@ -4,7 +4,8 @@
 // headless browser test can check them against the API's numbers.
 "use strict";
 
-const KEY_STORAGE = "eckart.apiKey";
+const KEY_STORAGE = "eckart.apiKey";   // sessionStorage: the key lives as long as the tab
+const KEY_NEEDED = "This server needs an API key: paste it above and press “Use key”.";
 const THRESHOLDS = ["0.90", "0.95", "0.99"];
 // Okabe–Ito: distinguishable with the common colour-vision deficiencies, legible on light and dark.
 const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#8C8C00", "#7F5FBF"];
@@ -42,9 +43,9 @@ function headers(extra = {}) {
   return h;
 }
 
-/** Sends a request and returns the raw Response, or throws an APIError with the server's message. */
-async function send(path, { method = "GET", body, accept = "application/json" } = {}) {
-  const init = { method, headers: headers({ Accept: accept }) };
+/** Sends a JSON request and returns the parsed answer, or throws an APIError with the server's message. */
+async function api(path, { method = "GET", body } = {}) {
+  const init = { method, headers: headers({ Accept: "application/json" }) };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
     init.headers["Content-Type"] = "application/json";
@@ -61,14 +62,10 @@ async function send(path, { method = "GET", body, accept = "application/json" } 
       const payload = await response.json();
       if (payload && payload.error) ({ code, message } = payload.error);
     } catch (_) { /* not JSON: keep the status line */ }
-    if (response.status === 401) showBanner("This server needs an API key: paste it above and press “Use key”.");
+    if (response.status === 401) showBanner(KEY_NEEDED);
     throw new APIError(response.status, code, message);
   }
-  return response;
-}
-
-async function api(path, options) {
-  return (await send(path, options)).json();
+  return response.json();
 }
 
 /** Splits server-sent event text, fed in pieces, into onEvent(name, data) calls. */
@@ -125,7 +122,7 @@ function getEvents(path, onEvent) {
       try { payload = JSON.parse(xhr.responseText); } catch (_) { /* keep null */ }
       if (xhr.status === 200 && payload) resolve(payload);
       else {
-        if (xhr.status === 401) showBanner("This server needs an API key: paste it above and press “Use key”.");
+        if (xhr.status === 401) showBanner(KEY_NEEDED);
         const error = (payload && payload.error) || { code: "http_" + xhr.status, message: `${xhr.status} ${xhr.statusText}` };
         reject(new APIError(xhr.status, error.code, error.message));
       }
@@ -421,7 +418,7 @@ async function loadSpectrum() {
   const summary = state.spectrum.summary;
   setStatus("spectrum-status", `${modules.length} modules · total rank ${fmtInt(summary.total_rank)} · `
     + `mean k90/k95/k99 ${THRESHOLDS.map((t) => fmt(summary.mean_energy_rank[t])).join(" / ")} · `
-    + `mean stable rank ${fmt(summary.mean_stable_rank)}${state.spectrum.dora ? " · DoRA: σ of s·BA; the table's ‖ΔW‖ is of W′−W" : ""}`);
+    + `mean stable rank ${fmt(summary.mean_stable_rank)}${state.spectrum.dora ? " · DoRA: σ of s·BA; the table adds ‖W′ − W‖" : ""}`);
   renderSpectrum();
 }
 
@@ -547,6 +544,9 @@ function renderEnergy() {
 }
 
 function renderModuleTable() {
+  // DoRA also rescales W's rows, so its whole change W′ − W differs from s·BA: one more column.
+  const dora = Boolean(state.spectrum.dora);
+  $("effective-column").hidden = !dora;
   const rows = state.spectrum.modules.map((m) => {
     const selected = m.name === state.module;
     const effective = m.effective_update;
@@ -555,7 +555,8 @@ function renderModuleTable() {
       h("td", { text: m.shape.join(" × ") }),
       h("td", { class: "num", text: String(m.rank) }),
       h("td", { class: "num", text: fmt(m.spectral_norm) }),
-      h("td", { class: "num", text: fmt(effective ? effective.frobenius_norm : m.frobenius_norm) }),
+      h("td", { class: "num", text: fmt(m.frobenius_norm) }),
+      dora ? h("td", { class: "num", text: effective ? fmt(effective.frobenius_norm) : "–" }) : null,
       h("td", { class: "num", text: fmt(m.stable_rank) }),
       h("td", { class: "num", text: fmt(m.entropy_rank) }),
       ...THRESHOLDS.map((t) => h("td", { class: "num", text: String(m.energy_rank[t]) })));
