@@ -2,14 +2,14 @@
 // the base-weight energy table, all from this server's API, as inline SVG drawn here (no libraries).
 // Plotted marks carry classes and data-* counts (`sv-point`, `energy-point`, `sweep-point`…) so a
 // headless browser test can check them against the API's numbers.
-"use strict";
+import { APIError, KEY_STORAGE, api, apiKey, getEvents } from "./api.js";
+import { fmt, fmtInt, pct } from "./format.js";
+import { frame, polyline, s } from "./plot.js";
 
-const KEY_STORAGE = "eckart.apiKey";   // sessionStorage: the key lives as long as the tab
 const KEY_NEEDED = "This server needs an API key: paste it above and press “Use key”.";
 const THRESHOLDS = ["0.90", "0.95", "0.99"];
 // Okabe–Ito: distinguishable with the common colour-vision deficiencies, legible on light and dark.
 const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#8C8C00", "#7F5FBF"];
-const SVG_NS = "http://www.w3.org/2000/svg";
 
 const state = {
   adapters: [],
@@ -20,117 +20,6 @@ const state = {
   base: null,          // GET /diagnostics/spectrum?base=true answer
   model: null,
 };
-
-// ---------------------------------------------------------------- API access
-
-/** An API error carrying the HTTP status and the server's error code. */
-class APIError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-function apiKey() {
-  return sessionStorage.getItem(KEY_STORAGE) || "";
-}
-
-function headers(extra = {}) {
-  const h = { ...extra };
-  const key = apiKey();
-  if (key) h.Authorization = `Bearer ${key}`;
-  return h;
-}
-
-/** Sends a JSON request and returns the parsed answer, or throws an APIError with the server's message. */
-async function api(path, { method = "GET", body } = {}) {
-  const init = { method, headers: headers({ Accept: "application/json" }) };
-  if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    init.headers["Content-Type"] = "application/json";
-  }
-  let response;
-  try {
-    response = await fetch(path, init);
-  } catch (error) {
-    throw new APIError(0, "network", `the server did not answer (${error.message})`);
-  }
-  if (!response.ok) {
-    let code = "http_" + response.status, message = `${response.status} ${response.statusText}`;
-    try {
-      const payload = await response.json();
-      if (payload && payload.error) ({ code, message } = payload.error);
-    } catch (_) { /* not JSON: keep the status line */ }
-    if (response.status === 401) showBanner(KEY_NEEDED);
-    throw new APIError(response.status, code, message);
-  }
-  return response.json();
-}
-
-/** Splits server-sent event text, fed in pieces, into onEvent(name, data) calls. */
-function eventParser(onEvent) {
-  let buffer = "";
-  return (text) => {
-    buffer = (buffer + text).replace(/\r\n?/g, "\n");
-    let end;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      let name = "message";
-      const data = [];
-      for (const line of block.split("\n")) {
-        if (line.startsWith(":")) continue;
-        const colon = line.indexOf(":");
-        const field = colon < 0 ? line : line.slice(0, colon);
-        const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-        if (field === "event") name = value;
-        else if (field === "data") data.push(value);
-      }
-      if (data.length) onEvent(name, data.join("\n"));
-    }
-  };
-}
-
-/**
- * GET `path` asking for server-sent events; onEvent(name, data) runs as each event arrives. Resolves
- * with the parsed JSON body instead when the server answers with plain JSON. XMLHttpRequest rather
- * than fetch: it can send the Authorization header (EventSource cannot), hands over the text as it
- * arrives, and headless Chromium's virtual time waits for it to finish (the test relies on that).
- */
-function getEvents(path, onEvent) {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open("GET", path);
-    for (const [name, value] of Object.entries(headers({ Accept: "text/event-stream" }))) xhr.setRequestHeader(name, value);
-    const parse = eventParser(onEvent);
-    let seen = 0;
-    const isStream = () => (xhr.getResponseHeader("Content-Type") || "").startsWith("text/event-stream");
-    const drain = () => {
-      if (xhr.status !== 200 || !isStream()) return;
-      parse(xhr.responseText.slice(seen));
-      seen = xhr.responseText.length;
-    };
-    xhr.onprogress = drain;
-    xhr.onload = () => {
-      if (xhr.status === 200 && isStream()) {
-        drain();
-        resolve(undefined);
-        return;
-      }
-      let payload = null;
-      try { payload = JSON.parse(xhr.responseText); } catch (_) { /* keep null */ }
-      if (xhr.status === 200 && payload) resolve(payload);
-      else {
-        if (xhr.status === 401) showBanner(KEY_NEEDED);
-        const error = (payload && payload.error) || { code: "http_" + xhr.status, message: `${xhr.status} ${xhr.statusText}` };
-        reject(new APIError(xhr.status, error.code, error.message));
-      }
-    };
-    xhr.onerror = () => reject(new APIError(0, "network", "the server did not answer"));
-    xhr.send();
-  });
-}
 
 // ---------------------------------------------------------------- small DOM helpers
 
@@ -149,17 +38,6 @@ function h(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** An SVG element with attributes and children. */
-function s(tag, attrs = {}, ...children) {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null) continue;
-    if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v);
-  }
-  node.append(...children.flat().filter((c) => c !== null && c !== undefined));
-  return node;
-}
 
 function setStatus(id, text, kind = "") {
   const node = $(id);
@@ -175,129 +53,9 @@ function showBanner(text) {
 
 /** "not available" wording for a failed request, naming the server's reason. */
 function unavailable(what, error) {
+  if (error.status === 401) showBanner(KEY_NEEDED);
   if (error.status === 404 && error.code === "not_found") return `${what} is not available on this server (${error.message}).`;
   return `${what} is not available: ${error.message}`;
-}
-
-// ---------------------------------------------------------------- number formatting
-
-function fmt(v, digits = 3) {
-  if (v === null || v === undefined || Number.isNaN(v)) return "–";
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  if (a >= 1e5 || a < 1e-3) return v.toExponential(digits - 1).replace("e+", "e");
-  return String(Number(v.toPrecision(digits)));
-}
-
-function fmtInt(v) {
-  return Number(v).toLocaleString("en-US");
-}
-
-function pct(v, digits = 0) {
-  return `${(v * 100).toFixed(digits)} %`;
-}
-
-const SUPERSCRIPT = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
-
-/** 10⁻³, 2·10⁻³ … for log-axis ticks; plain numbers between 0.01 and 1000. */
-function fmtLogTick(v) {
-  const exponent = Math.floor(Math.log10(v) + 1e-9);
-  const mantissa = Math.round(v / 10 ** exponent);
-  if (exponent >= -2 && exponent <= 3) return fmt(v);
-  const power = "10" + String(exponent).split("").map((c) => SUPERSCRIPT[c]).join("");
-  return mantissa === 1 ? power : `${mantissa}·${power}`;
-}
-
-// ---------------------------------------------------------------- scales and axes
-
-function linearScale([d0, d1], [r0, r1]) {
-  const k = d1 === d0 ? 0 : (r1 - r0) / (d1 - d0);
-  return (v) => r0 + (v - d0) * k;
-}
-
-function logScale([d0, d1], range) {
-  const inner = linearScale([Math.log10(d0), Math.log10(d1)], range);
-  return (v) => inner(Math.log10(Math.max(v, d0)));
-}
-
-/** About `count` round ticks (1, 2, 5 × 10ᵏ steps) covering [min, max]. */
-function niceTicks(min, max, count = 5, integer = false) {
-  const span = max - min || Math.abs(max) || 1;
-  const raw = span / count;
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const e = raw / magnitude;
-  let step = (e >= 7.5 ? 10 : e >= 3.5 ? 5 : e >= 1.5 ? 2 : 1) * magnitude;
-  if (integer) step = Math.max(1, Math.round(step));
-  const ticks = [];
-  for (let v = Math.ceil(min / step - 1e-9) * step; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toFixed(12)));
-  return ticks;
-}
-
-/** Ticks of a log axis: decades, with 2 and 5 between them over few decades, or round linear
- *  steps when the axis spans less than a decade. */
-function logTicks(min, max) {
-  const lo = Math.floor(Math.log10(min)), hi = Math.ceil(Math.log10(max));
-  const decades = hi - lo;
-  const every = Math.max(1, Math.ceil(decades / 6));
-  const mantissas = decades <= 2 ? [1, 2, 5] : [1];
-  const ticks = [];
-  for (let e = lo; e <= hi; e += 1) {
-    if ((e - lo) % every !== 0) continue;
-    for (const m of mantissas) {
-      const v = m * 10 ** e;
-      if (v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)) ticks.push(v);
-    }
-  }
-  return ticks.length >= 3 ? ticks : niceTicks(min, max, 5).filter((v) => v > 0);
-}
-
-/**
- * A plot frame sized to its container: grid, axes with ticks and labels. Returns the SVG, the group
- * to draw into and the two scales. `x`/`y`: {domain, log?, integer?, label, format?}.
- */
-function frame(container, { x, y, label, marginRight = 18, marginTop = 14 }) {
-  const width = Math.max(300, Math.round(container.clientWidth || 520));
-  const height = Math.round(Math.min(340, Math.max(230, width * 0.6)));
-  const m = { top: marginTop, right: marginRight, bottom: 46, left: 64 };
-  const xs = (x.log ? logScale : linearScale)(x.domain, [m.left, width - m.right]);
-  const ys = (y.log ? logScale : linearScale)(y.domain, [height - m.bottom, m.top]);
-  const xTicks = x.ticks || (x.log ? logTicks(...x.domain) : niceTicks(...x.domain, Math.max(3, Math.floor(width / 90)), x.integer));
-  const yTicks = y.ticks || (y.log ? logTicks(...y.domain) : niceTicks(...y.domain, 5, y.integer));
-  const xFormat = x.format || (x.log ? fmtLogTick : fmt);
-  const yFormat = y.format || (y.log ? fmtLogTick : fmt);
-
-  const svg = s("svg", {
-    class: "chart", viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": label,
-  });
-  svg.append(s("title", { text: label }));
-  const grid = s("g", { class: "grid", "aria-hidden": "true" });
-  const axes = s("g", { class: "axes", "aria-hidden": "true" });
-  for (const t of yTicks) {
-    const py = ys(t);
-    grid.append(s("line", { x1: m.left, x2: width - m.right, y1: py, y2: py }));
-    axes.append(s("line", { class: "tick", x1: m.left - 5, x2: m.left, y1: py, y2: py }));
-    axes.append(s("text", { class: "tick-label", x: m.left - 8, y: py, "text-anchor": "end", "dominant-baseline": "middle", text: yFormat(t) }));
-  }
-  for (const t of xTicks) {
-    const px = xs(t);
-    grid.append(s("line", { x1: px, x2: px, y1: m.top, y2: height - m.bottom }));
-    axes.append(s("line", { class: "tick", x1: px, x2: px, y1: height - m.bottom, y2: height - m.bottom + 5 }));
-    axes.append(s("text", { class: "tick-label", x: px, y: height - m.bottom + 18, "text-anchor": "middle", text: xFormat(t) }));
-  }
-  axes.append(s("line", { class: "axis", x1: m.left, x2: width - m.right, y1: height - m.bottom, y2: height - m.bottom }));
-  axes.append(s("line", { class: "axis", x1: m.left, x2: m.left, y1: m.top, y2: height - m.bottom }));
-  axes.append(s("text", { class: "axis-label", x: (m.left + width - m.right) / 2, y: height - 8, "text-anchor": "middle", text: x.label }));
-  axes.append(s("text", {
-    class: "axis-label", transform: `translate(16 ${(m.top + height - m.bottom) / 2}) rotate(-90)`, "text-anchor": "middle", text: y.label,
-  }));
-  const plot = s("g", { class: "marks" });
-  svg.append(grid, axes, plot);
-  container.replaceChildren(svg);
-  return { svg, plot, x: xs, y: ys, width, height, m };
-}
-
-function polyline(points, attrs) {
-  return s("polyline", { points: points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(" "), fill: "none", ...attrs });
 }
 
 function placeholder(container, text) {

@@ -67,8 +67,10 @@ func rawRequest(port: Int, _ target: String, headers extra: String = "") throws 
     #expect(page.status == 200)
     #expect(page.headers["content-type"] == "text/html; charset=utf-8")
     #expect(page.headers["cache-control"] == "no-cache")
-    #expect(page.body.contains(#"<script src="/ui/app.js" defer></script>"#))
-    for (file, type) in [("app.js", "text/javascript; charset=utf-8"), ("style.css", "text/css; charset=utf-8"),
+    #expect(page.body.contains(#"<script type="module" src="/ui/app.js"></script>"#))
+    for (file, type) in [("app.js", "text/javascript; charset=utf-8"), ("plot.js", "text/javascript; charset=utf-8"),
+                         ("api.js", "text/javascript; charset=utf-8"), ("format.js", "text/javascript; charset=utf-8"),
+                         ("style.css", "text/css; charset=utf-8"),
                          ("favicon.svg", "image/svg+xml"), ("index.html", "text/html; charset=utf-8")] {
         let reply = try rawRequest(port: port, "/ui/\(file)")
         #expect(reply.status == 200, "\(file)")
