@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Eckart links against (OpenBLAS and LAPACKE), only if missing.
+# Installs the Debian packages Eckart links against (OpenBLAS and LAPACKE) and the headless Chromium
+# the dashboard test drives, only those missing; running it again does nothing.
 set -euo pipefail
 
-packages=(libopenblas-dev liblapacke-dev)
+packages=(libopenblas-dev liblapacke-dev chromium)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

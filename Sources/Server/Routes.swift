@@ -23,7 +23,7 @@ struct Routes: Sendable {
     var chatRenderer: (any ChatPromptRenderer)? = nil
 
     /// Routes that answer without the API key (probes and scraping).
-    static let open: Set<String> = ["/healthz", "/readyz", "/metrics"]
+    static let open: Set<String> = ["/healthz", "/readyz", "/metrics", "/", "/ui/{file}"]
 
     /// Registers every route; returns them as "METHOD /pattern" lines (what openapi.yaml must list).
     func install(into router: inout Router) -> [String] {
@@ -34,6 +34,7 @@ struct Routes: Sendable {
             .text(metrics.render(registry: registry), headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"])
         }
         routes.add("GET", "/model") { _ in json(modelDescription()) }
+        installDashboardRoutes(routes)
         installAdapterRoutes(routes)
         installInferenceRoutes(routes)
         installDiagnosticsRoutes(routes)

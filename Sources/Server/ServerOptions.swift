@@ -31,6 +31,8 @@ public struct ServerOptions: Sendable {
     public var inferenceConcurrency = 1
     /// The name `/model` reports (the model directory's name).
     public var modelName = "model"
+    /// The dashboard's files (`GET /`, `GET /ui/{file}`, open without the API key); nil turns it off.
+    public var publicDirectory: URL? = nil
     /// Called once per answered request with a one-line summary; the executable logs it.
     public var requestLog: (@Sendable (String) -> Void)? = nil
 

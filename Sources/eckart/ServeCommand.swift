@@ -31,6 +31,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Seconds a keep-alive connection may idle.") var idleTimeout = 60.0
     @Option(help: "Open connections beyond which new ones get 503.") var maxConnections = 256
     @Option(help: "Engine jobs at once; 1 lets OpenBLAS use every core for each job.") var inferenceConcurrency = 1
+    @Option(help: "The dashboard's directory, served at / and /ui/.") var publicDir = "Public"
 
     func validate() throws {
         for (name, value) in [("--adapter-cache-mb", adapterCacheMb), ("--merged-cache-mb", mergedCacheMb),
@@ -76,6 +77,7 @@ struct ServeCommand: ParsableCommand {
             options.maxConnections = maxConnections
             options.inferenceConcurrency = inferenceConcurrency
             options.modelName = URL(fileURLWithPath: model).lastPathComponent
+            options.publicDirectory = URL(fileURLWithPath: publicDir, isDirectory: true)
             let requestLogger = logger
             options.requestLog = { @Sendable line in requestLogger.info("\(line)") }
             // Text input needs the model's tokenizer.json; without one the API takes token ids only.
@@ -101,6 +103,7 @@ struct ServeCommand: ParsableCommand {
             return server
         }
         logger.info("listening on http://\(host):\(server.port)")
+        logger.info("dashboard at http://\(host):\(server.port)/ from \(publicDir)")
         waitForTermination()
         logger.info("shutting down: finishing in-flight requests")
         server.shutdown(timeout: 30)
