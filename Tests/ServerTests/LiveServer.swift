@@ -22,6 +22,8 @@ final class LiveServer: Sendable {
         options.port = 0
         options.adapterDirectory = self.adapterDirectory
         options.adapterRoot = Fixtures.directory.appendingPathComponent("adapters")
+        options.diagnosticsCacheDirectory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("eckart-diagnostics-\(UUID().uuidString)")
         options.modelName = name
         configure(&options)
         let directory = modelDirectory ?? Fixtures.model(name)
