@@ -1,0 +1,117 @@
+// Python's binary operators and `in` on template values, as jinja2 evaluates them.
+//
+// Reference: the Python 3 data model: `+` adds numbers or concatenates str/list (str + int is a
+// TypeError), `*` repeats str/list, `/` is true division, `//` and `%` floor toward negative infinity,
+// `**` gives int for non-negative int exponents; bool counts as int. `~` (jinja2) concatenates `str()`s.
+// Undefined fails in every arithmetic operator (jinja2's Undefined), but not in `~`.
+import Foundation
+
+enum TemplateOperators {
+    static func binary(_ op: String, _ left: TemplateValue, _ right: TemplateValue) throws -> TemplateValue {
+        if op == "~" { return .string(left.pyStr + right.pyStr) }
+        _ = try left.defined()
+        _ = try right.defined()
+        switch (op, left, right) {
+        case ("+", .string(let a), .string(let b)): return .string(a + b)
+        case ("+", .list(let a), .list(let b)): return .list(a + b)
+        case ("*", .string(let s), _) where right.integer != nil: return .string(String(repeating: s, count: max(0, right.integer!)))
+        case ("*", _, .string(let s)) where left.integer != nil: return .string(String(repeating: s, count: max(0, left.integer!)))
+        case ("*", .list(let l), _) where right.integer != nil: return .list(Array(repeatElement(l, count: max(0, right.integer!)).joined()))
+        default: break
+        }
+        if let a = left.integer, let b = right.integer {
+            switch op {
+            case "+": return try checked(a.addingReportingOverflow(b), op)
+            case "-": return try checked(a.subtractingReportingOverflow(b), op)
+            case "*": return try checked(a.multipliedReportingOverflow(by: b), op)
+            case "/":
+                guard b != 0 else { throw ValueFailure.runtime("division by zero") }
+                return .float(Double(a) / Double(b))
+            case "//", "%":
+                guard b != 0 else { throw ValueFailure.runtime("integer division or modulo by zero") }
+                var q = a / b, r = a % b
+                if r != 0 && (r < 0) != (b < 0) {
+                    q -= 1
+                    r += b
+                }
+                return .int(op == "//" ? q : r)
+            case "**":
+                if b >= 0 {
+                    var result = 1
+                    for _ in 0..<b { result = try checked(result.multipliedReportingOverflow(by: a), op).integer! }
+                    return .int(result)
+                }
+                return .float(pow(Double(a), Double(b)))
+            default: break
+            }
+        }
+        if let a = left.number, let b = right.number {
+            switch op {
+            case "+": return .float(a + b)
+            case "-": return .float(a - b)
+            case "*": return .float(a * b)
+            case "/":
+                guard b != 0 else { throw ValueFailure.runtime("float division by zero") }
+                return .float(a / b)
+            case "//", "%":
+                guard b != 0 else { throw ValueFailure.runtime("float modulo") }
+                let q = (a / b).rounded(.down)
+                return .float(op == "//" ? q : a - q * b)
+            case "**": return .float(pow(a, b))
+            default: break
+            }
+        }
+        if op == "+", case .string = left {
+            throw ValueFailure.runtime("can only concatenate str (not \"\(right.typeName)\") to str")
+        }
+        if op == "%", case .string = left {
+            throw ValueFailure.unsupported("printf-style string formatting with '%' is not supported")
+        }
+        throw ValueFailure.runtime("unsupported operand type(s) for \(op): '\(left.typeName)' and '\(right.typeName)'")
+    }
+
+    private static func checked(_ result: (partialValue: Int, overflow: Bool), _ op: String) throws -> TemplateValue {
+        if result.overflow { throw ValueFailure.unsupported("integer overflow in '\(op)'") }
+        return .int(result.partialValue)
+    }
+
+    /// Python `needle in haystack`.
+    static func contains(_ haystack: TemplateValue, _ needle: TemplateValue) throws -> Bool {
+        switch haystack {
+        case .string(let s):
+            guard case .string(let n) = needle else {
+                throw ValueFailure.runtime("'in <string>' requires string as left operand, not \(needle.typeName)")
+            }
+            if n.isEmpty { return true }
+            return try pySplit(s, n, maxSplit: 1).count > 1
+        case .list(let l): return l.contains { $0.pyEquals(needle) }
+        case .dict(let d): return d[needle] != nil
+        case .undefined: return false
+        default: throw ValueFailure.runtime("argument of type '\(haystack.typeName)' is not iterable")
+        }
+    }
+
+    /// A comparison operator of a (possibly chained) comparison.
+    static func compare(_ op: String, _ left: TemplateValue, _ right: TemplateValue) throws -> Bool {
+        switch op {
+        case "==": return left.pyEquals(right)
+        case "!=": return !left.pyEquals(right)
+        case "in": return try contains(right, left)
+        case "not in": return try !contains(right, left)
+        default:
+            _ = try left.defined()
+            _ = try right.defined()
+            let result: Bool?
+            switch op {
+            case "<": result = left.pyLess(right)
+            case ">": result = right.pyLess(left)
+            case "<=": result = right.pyLess(left).map { !$0 }
+            default: result = left.pyLess(right).map { !$0 }
+            }
+            guard let result else {
+                throw ValueFailure.runtime("'\(op)' not supported between instances of '\(left.typeName)' and '\(right.typeName)'")
+            }
+            return result
+        }
+    }
+}
