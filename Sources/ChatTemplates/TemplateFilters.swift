@@ -78,7 +78,7 @@ enum TemplateFilters {
             let scale = pow(10.0, Double(precision))
             let rule: FloatingPointRoundingRule
             switch method {
-            case "common": rule = .toNearestOrAwayFromZero
+            case "common": rule = .toNearestOrEven  // Python round(): half to even
             case "ceil": rule = .up
             case "floor": rule = .down
             default: throw ValueFailure.runtime("method must be common, ceil or floor")
@@ -95,7 +95,7 @@ enum TemplateFilters {
         case "items":
             switch value {
             case .undefined: return .list([])
-            case .dict(let d): return .list(d.entries.map { .list([$0.key, $0.value]) })
+            case .dict(let d): return .list(d.entries.map { .tuple([$0.key, $0.value]) })
             default: throw ValueFailure.runtime("Can only get item pairs from a mapping.")
             }
         case "dictsort":
@@ -105,7 +105,7 @@ enum TemplateFilters {
             let byValue = (try call.string(1, "by") ?? "key") == "value"
             var pairs = d.entries
             try stableSort(&pairs, reverse: call.bool(2, "reverse", false)) { sortKey(byValue ? $0.value : $0.key, caseSensitive) }
-            return .list(pairs.map { .list([$0.key, $0.value]) })
+            return .list(pairs.map { .tuple([$0.key, $0.value]) })
         case "sort":
             try call.check(max: 3, names: ["reverse", "case_sensitive", "attribute"])
             var items = try value.iterate()
@@ -173,7 +173,7 @@ enum TemplateFilters {
         switch value {
         case .undefined: return 0
         case .string(let s): return s.unicodeScalars.count
-        case .list(let l): return l.count
+        case .list(let l), .tuple(let l): return l.count
         case .dict(let d): return d.count
         default: throw ValueFailure.runtime("object of type '\(value.typeName)' has no len()")
         }
@@ -356,7 +356,7 @@ enum TemplateFilters {
         case "iterable", "sequence":
             switch value {
             case .undefined: return name == "iterable"
-            case .string, .list, .dict: return true
+            case .string, .list, .tuple, .dict: return true
             default: return false
             }
         case "callable": if case .callable = value { return true } else { return false }

@@ -163,14 +163,16 @@ struct TemplateInterpreter {
             return TemplateValue(literal)
         case .name(let name, _):
             return scope.lookup(name) ?? .undefined(hint: "'\(name)' is undefined")
-        case .list(let items, _), .tuple(let items, _):
+        case .list(let items, _):
             return .list(try items.map { try evaluate($0, scope) })
+        case .tuple(let items, _):
+            return .tuple(try items.map { try evaluate($0, scope) })
         case .dict(let pairs, let offset):
             var dict = TemplateDict()
             for (k, v) in pairs {
                 let key = try evaluate(k, scope)
                 switch key {
-                case .list, .dict, .namespace, .undefined: throw map.runtime("unhashable type: '\(key.typeName)'", at: offset)
+                case .list, .dict, .namespace, .undefined, .callable: throw map.runtime("unhashable type: '\(key.typeName)'", at: offset)
                 default: dict[key] = try evaluate(v, scope)
                 }
             }

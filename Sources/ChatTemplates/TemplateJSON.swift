@@ -24,7 +24,7 @@ struct PythonJSONEncoder {
         if self.indent != nil { itemSeparator = "," }
         switch separators {
         case .none, .undefined: break
-        case .list(let pair) where pair.count == 2:
+        case .list(let pair) where pair.count == 2, .tuple(let pair) where pair.count == 2:
             guard case .string(let item) = pair[0], case .string(let key) = pair[1] else { fallthrough }
             itemSeparator = item
             keySeparator = key
@@ -52,7 +52,7 @@ struct PythonJSONEncoder {
         case .float(let f):
             if f.isNaN { out += "NaN" } else if f.isInfinite { out += f < 0 ? "-Infinity" : "Infinity" } else { out += pythonFloatRepr(f) }
         case .string(let s): PythonJSONEncoder.writeString(s, to: &out)
-        case .list(let items):
+        case .list(let items), .tuple(let items):
             if items.isEmpty {
                 out += "[]"
                 return

@@ -25,7 +25,7 @@ extension TemplateValue {
         case .dict(let dict):
             if dictMethodNames.contains(name) { return boundMethod(name) }
             return dict[string: name] ?? .undefined(hint: "'dict object' has no attribute '\(name)'")
-        case .list:
+        case .list, .tuple:
             if listMethodNames.contains(name) { return boundMethod(name) }
         case .string:
             if stringMethodNames.contains(name) { return boundMethod(name) }
@@ -44,7 +44,7 @@ extension TemplateValue {
             throw ValueFailure.runtime(hint)
         case .dict(let dict):
             if let value = dict[key] { return value }
-        case .list(let items):
+        case .list(let items), .tuple(let items):
             if let i = key.integer {
                 let index = i < 0 ? items.count + i : i
                 if items.indices.contains(index) { return items[index] }
@@ -89,6 +89,7 @@ extension TemplateValue {
         switch self {
         case .undefined(let hint): throw ValueFailure.runtime(hint)
         case .list(let items): return .list(try indices(count: items.count).map { items[$0] })
+        case .tuple(let items): return .tuple(try indices(count: items.count).map { items[$0] })
         case .string(let s):
             let scalars = Array(s.unicodeScalars)
             return .string(String(String.UnicodeScalarView(try indices(count: scalars.count).map { scalars[$0] })))
@@ -102,6 +103,7 @@ extension TemplateValue {
         case .none: return "None"
         case .dict: return "dict object"
         case .list: return "list object"
+        case .tuple: return "tuple object"
         case .string: return "str object"
         case .int: return "int object"
         case .float: return "float object"
@@ -117,7 +119,7 @@ extension TemplateValue {
             switch receiver {
             case .string(let s): return try stringMethod(s, name, call)
             case .dict(let d): return try dictMethod(d, name, call)
-            case .list(let l): return try listMethod(l, name, call)
+            case .list(let l), .tuple(let l): return try listMethod(l, name, call)
             default: throw ValueFailure.unsupported("method '\(name)'")
             }
         })
@@ -281,7 +283,7 @@ private func stringMethod(_ s: String, _ name: String, _ call: Arguments) throws
         try call.check(max: 1)
         guard let arg = call.value(0, "prefix") else { throw ValueFailure.runtime("\(name)() takes at least 1 argument") }
         let candidates: [TemplateValue]
-        if case .list(let l) = arg { candidates = l } else { candidates = [arg] }
+        candidates = arg.elements ?? [arg]
         for candidate in candidates {
             guard case .string(let p) = candidate else { throw ValueFailure.runtime("\(name) first arg must be str or a tuple of str, not \(candidate.typeName)") }
             let hit = name == "startswith" ? s.unicodeScalars.starts(with: p.unicodeScalars)
@@ -358,7 +360,7 @@ func pySplitLines(_ s: String) -> [String] {
 
 private func dictMethod(_ d: TemplateDict, _ name: String, _ call: Arguments) throws -> TemplateValue {
     switch name {
-    case "items": return .list(d.entries.map { .list([$0.key, $0.value]) })
+    case "items": return .list(d.entries.map { .tuple([$0.key, $0.value]) })
     case "keys": return .list(d.keys)
     case "values": return .list(d.entries.map(\.value))
     case "get":

@@ -14,6 +14,7 @@ enum TemplateOperators {
         switch (op, left, right) {
         case ("+", .string(let a), .string(let b)): return .string(a + b)
         case ("+", .list(let a), .list(let b)): return .list(a + b)
+        case ("+", .tuple(let a), .tuple(let b)): return .tuple(a + b)
         case ("*", .string(let s), _) where right.integer != nil: return .string(String(repeating: s, count: max(0, right.integer!)))
         case ("*", _, .string(let s)) where left.integer != nil: return .string(String(repeating: s, count: max(0, left.integer!)))
         case ("*", .list(let l), _) where right.integer != nil: return .list(Array(repeatElement(l, count: max(0, right.integer!)).joined()))
@@ -84,7 +85,7 @@ enum TemplateOperators {
             }
             if n.isEmpty { return true }
             return try pySplit(s, n, maxSplit: 1).count > 1
-        case .list(let l): return l.contains { $0.pyEquals(needle) }
+        case .list(let l), .tuple(let l): return l.contains { $0.pyEquals(needle) }
         case .dict(let d): return d[needle] != nil
         case .undefined: return false
         default: throw ValueFailure.runtime("argument of type '\(haystack.typeName)' is not iterable")

@@ -4,7 +4,8 @@
 // is falsy, iterates as empty, and fails on attribute access, arithmetic and calls).
 //
 // Reference: Python 3 data model (`float.__repr__`, `str.__repr__`, `bool` as an `int` subclass) and
-// jinja2 3.1 `runtime.Undefined`. Tuples are represented as lists; they print as `[...]`, not `(...)`.
+// jinja2 3.1 `runtime.Undefined`. Tuples (from `(a, b)`, `dict.items()`, `|items`, `|dictsort`) print as
+// `(a, b)` and otherwise behave as read-only lists.
 import Formats
 
 /// An error raised while evaluating a value, before the interpreter attaches the source position.
@@ -56,6 +57,8 @@ enum TemplateValue {
     case float(Double)
     case string(String)
     case list([TemplateValue])
+    /// A Python tuple: a list that prints as `(a, b)` and never equals a list.
+    case tuple([TemplateValue])
     case dict(TemplateDict)
     case namespace(TemplateNamespace)
     case callable(TemplateCallable)
@@ -86,6 +89,14 @@ enum TemplateValue {
         }
     }
 
+    /// The elements of a list or tuple.
+    var elements: [TemplateValue]? {
+        switch self {
+        case .list(let l), .tuple(let l): return l
+        default: return nil
+        }
+    }
+
     var isUndefined: Bool {
         if case .undefined = self { return true }
         return false
@@ -101,6 +112,7 @@ enum TemplateValue {
         case .float: return "float"
         case .string: return "str"
         case .list: return "list"
+        case .tuple: return "tuple"
         case .dict: return "dict"
         case .namespace: return "Namespace"
         case .callable: return "function"
@@ -121,7 +133,7 @@ enum TemplateValue {
         case .int(let i): return i != 0
         case .float(let f): return f != 0
         case .string(let s): return !s.unicodeScalars.isEmpty
-        case .list(let l): return !l.isEmpty
+        case .list(let l), .tuple(let l): return !l.isEmpty
         case .dict(let d): return d.count > 0
         case .namespace, .callable: return true
         }
@@ -165,6 +177,7 @@ enum TemplateValue {
         case .float(let f): return pythonFloatRepr(f)
         case .string(let s): return pythonStringRepr(s)
         case .list(let l): return "[" + l.map(\.pyRepr).joined(separator: ", ") + "]"
+        case .tuple(let l): return "(" + l.map(\.pyRepr).joined(separator: ", ") + (l.count == 1 ? ",)" : ")")
         case .dict(let d): return "{" + d.entries.map { $0.key.pyRepr + ": " + $0.value.pyRepr }.joined(separator: ", ") + "}"
         case .namespace(let n): return "<Namespace " + TemplateValue.dict(n.attributes).pyRepr + ">"
         case .callable(let c): return "<function \(c.name)>"
@@ -177,7 +190,7 @@ enum TemplateValue {
         switch (self, other) {
         case (.undefined, .undefined), (.none, .none): return true
         case (.string(let a), .string(let b)): return a.unicodeScalars.elementsEqual(b.unicodeScalars)
-        case (.list(let a), .list(let b)):
+        case (.list(let a), .list(let b)), (.tuple(let a), .tuple(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.pyEquals($1) }
         case (.dict(let a), .dict(let b)):
             return a.count == b.count && a.entries.allSatisfy { entry in b[entry.key].map { $0.pyEquals(entry.value) } ?? false }
@@ -194,7 +207,7 @@ enum TemplateValue {
         switch (self, other) {
         case (.string(let a), .string(let b)):
             return a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars) { $0.value < $1.value }
-        case (.list(let a), .list(let b)):
+        case (.list(let a), .list(let b)), (.tuple(let a), .tuple(let b)):
             for (x, y) in zip(a, b) where !x.pyEquals(y) { return x.pyLess(y) }
             return a.count < b.count
         default:
@@ -209,7 +222,7 @@ enum TemplateValue {
     func iterate() throws -> [TemplateValue] {
         switch self {
         case .undefined: return []
-        case .list(let l): return l
+        case .list(let l), .tuple(let l): return l
         case .dict(let d): return d.keys
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
         default: throw ValueFailure.runtime("'\(typeName)' object is not iterable")

@@ -91,6 +91,80 @@ TOOL_TEMPLATES = {"llama-3.1-instruct", "qwen2.5-instruct", "mistral-v0.3-instru
 DATED_TEMPLATES = {"llama-3.1-instruct", "llama-3.2-vision-instruct"}
 
 
+# Small templates for the engine's semantics, each rendered by the same transformers machinery with
+# `messages=[]` and the given variables.
+ENGINE_CASES = [
+    # whitespace control, trim_blocks, lstrip_blocks, trailing newline
+    ("ws-minus", "a  \n  {%- if true %} b {% endif -%}  \n c", {}),
+    ("ws-plus", "a\n    {%+ if true %}b\n{%+ endif +%}\nc", {}),
+    ("ws-lstrip-trim", "x\n    {% if true %}\n    y\n    {% endif %}\nz\n", {}),
+    ("ws-lstrip-not-after-text", "x {% if true %}y{% endif %}", {}),
+    ("ws-variable-no-lstrip", "x\n    {{ 'v' }}\n    {# c #}\n  {{- 'w' -}}  \n  end", {}),
+    ("ws-comment", "a\n  {# comment #}\nb {#- c -#} c\n{#+ keep +#}\nd", {}),
+    ("ws-crlf", "a\r\n{% if true %}\r\nb\r\n{% endif %}\r\n", {}),
+    ("ws-line-starting", "{% for i in [1, 2] %}\n  {% if i %}[{{ i }}]{% endif %}\n{% endfor %}", {}),
+    ("ws-unicode-space", "a\u3000\n\u00a0 {%- if true %}b{% endif %}", {}),
+    # values printed as Python's str()
+    ("str-values", "{{ none }}|{{ true }}|{{ 1 }}|{{ 1.0 }}|{{ 0.1 + 0.2 }}|{{ 1e20 }}|{{ 1e-5 }}|{{ 123456789.0 * 1000 }}|{{ 10 / 4 }}|{{ -0.0 }}", {}),
+    ("str-containers", "{{ [1, 'a', none, true, 2.5, {'k': ['q\\'', \"d\\\"\"]}] }}|{{ {'a': {'b': []}} }}|{{ x }}", {"x": {"n": None, "s": "it's", "l": [1, 2.0], "u": "é\n"}}),
+    ("str-undefined", "[{{ missing }}][{{ missing | string }}][{{ missing ~ 'x' }}][{{ missing | length }}]", {}),
+    # operators and precedence
+    ("arith", "{{ 7 // 2 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ 7 % -3 }} {{ 2 ** 3 ** 2 }} {{ 2 ** -1 }} {{ 1 + 2 * 3 - 4 / 2 }} {{ 'ab' * 3 }} {{ [1] * 2 }} {{ 7.5 // 2 }} {{ -7.5 % 2 }}", {}),
+    ("concat-binds-tighter-than-plus", "{{ 1 + 2 ~ 3 }}", {}),
+    ("precedence", "{{ (1 + 2) ~ 3 * 2 }} {{ not true or true }} {{ not (true and false) }} {{ 1 < 2 < 3 }} {{ 3 > 2 > 2 }} {{ -2 ** 2 }} {{ 'a' ~ (1 + 2) }} {{ 2 * 3 ~ 4 }} {{ 1 if false else 2 if false else 3 }} {{ 'x' if 1 in [1] }}", {}),
+    ("filter-binds-tight", "{{ 'a' + ' b ' | trim + 'c' }} {{ -3 | abs }} {{ [3, 1] | sort | first + 1 }} {{ 'ab' | upper ~ 'cd' }}", {}),
+    ("compare", "{{ 1 == 1.0 }} {{ true == 1 }} {{ 'a' < 'b' }} {{ [1, 2] < [1, 3] }} {{ {'a': 1} == {'a': 1} }} {{ none == none }} {{ 'a' != 'a' }} {{ 'é' > 'z' }}", {}),
+    ("in-operator", "{{ 'ell' in 'hello' }} {{ 2 in [1, 2] }} {{ 'k' in {'k': 1} }} {{ 'x' not in 'abc' }} {{ not 'a' in 'abc' }} {{ '' in 'abc' }} {{ 'tool_calls' in m }}", {"m": {"role": "user", "tool_calls": []}}),
+    ("and-or-values", "{{ 0 or 'x' }} {{ 'a' and 'b' }} {{ [] or none }} {{ '' and 1 }}", {}),
+    ("string-escapes", "{{ 'tab\\there' }}|{{ \"q\\\"q\" }}|{{ 'a\\nb' }}|{{ '\\u00e9\\x41\\\\' }}|{{ 'adj' 'acent' }}|{{ '\\d' }}", {}),
+    # subscripts and attributes
+    ("subscripts", "{{ s[0] }}{{ s[-1] }}{{ s[1:3] }}{{ s[::-1] }}{{ s[::2] }}{{ l[1:] }}{{ l[:-1] }}{{ l[-2:] }}{{ l[5:] }}{{ l[::-1] }}|{{ d.a }}{{ d['a'] }}{{ l.0 }}", {"s": "héllo", "l": [1, 2, 3], "d": {"a": "A"}}),
+    ("attr-vs-item", "{{ d.items is defined }} {{ d['items'] }} {{ d.get('x', 'dflt') }} {{ d.get('items') }} {{ d.missing is defined }} {{ l[10] is defined }} {{ none.x is defined }}", {"d": {"items": "key"}, "l": [1]}),
+    ("dict-methods", "{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}{{ d.keys() | list }}{{ d.values() | list }}", {"d": {"b": 1, "a": [2]}}),
+    # loops
+    ("loop-vars", "{% for x in 'abc' %}{{ loop.index }}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }}[{{ loop.previtem }}|{{ loop.nextitem }}]{{ loop.cycle('o', 'e') }} {% endfor %}", {}),
+    ("loop-filter-else", "{% for x in [1, 2, 3, 4] if x is even %}{{ x }}/{{ loop.length }} {% else %}none{% endfor %}{% for x in [] %}x{% else %}empty{% endfor %}", {}),
+    ("loop-break-continue", "{% for x in range(10) %}{% if x == 2 %}{% continue %}{% endif %}{% if x > 4 %}{% break %}{% endif %}{{ x }}{% endfor %}", {}),
+    ("loop-scope", "{% set c = 0 %}{% for i in [1, 2] %}{% set c = c + i %}{{ c }}{% endfor %}{{ c }}{% if true %}{% set d = 5 %}{% endif %}{{ d }}", {}),
+    ("loop-unpack", "{% for a, b in [[1, 2], [3, 4]] %}{{ a + b }}{% endfor %}{% for k, v in {'x': 1} | items %}{{ k }}{{ v }}{% endfor %}{% for (a, b) in [[5, 6]] %}{{ a }}{{ b }}{% endfor %}", {}),
+    ("loop-nested", "{% for i in [1, 2] %}{% for j in 'ab' %}{{ loop.index }}{{ j }}{% endfor %}{{ loop.index }};{% endfor %}", {}),
+    ("loop-dict-and-undefined", "{% for k in {'z': 1, 'a': 2} %}{{ k }}{% endfor %}{% for x in missing %}x{% else %}u{% endfor %}", {}),
+    # set and namespace
+    ("set-forms", "{% set a, b = 1, 2 %}{{ a }}{{ b }}{% set t = 1, 2 %}{{ t }}{% set block %}in {{ a }} block{% endset %}[{{ block }}]", {}),
+    ("namespace", "{% set ns = namespace(n=0, found=false) %}{% for i in [1, 2, 3] %}{% set ns.n = ns.n + i %}{% if i == 2 %}{% set ns.found = true %}{% endif %}{% endfor %}{{ ns.n }} {{ ns.found }} {{ ns.missing is defined }}", {}),
+    ("generation-block", "{% for m in messages %}x{% endfor %}{% generation %}gen {{ 1 }}{% endgeneration %}", {}),
+    # filters
+    ("filters-string", "{{ '  a b  ' | trim }}|{{ 'xxaxx' | trim('x') }}|{{ 'hello wORLD-foo(bar' | title }}|{{ 'hELLO' | capitalize }}|{{ 'aXa' | lower }}{{ 'aXa' | upper }}|{{ 'a.b.c' | replace('.', '-') }}|{{ 'aaa' | replace('a', 'b', 2) }}|{{ '<&\">' | e }}|{{ 'x' | safe }}", {}),
+    ("filters-length", "{{ 'héllo' | length }} {{ [1, 2] | count }} {{ {'a': 1} | length }} {{ 'a b  c' | wordcount }}", {}),
+    ("filters-list", "{{ [3, 1, 2] | sort }}{{ ['b', 'A', 'a'] | sort }}{{ [3, 1] | sort(reverse=true) }}{{ [1, 2] | reverse | list }}{{ 'abc' | reverse }}{{ [1, 2] | first }}{{ [1, 2] | last }}{{ 'ab' | list }}{{ ['a', 'A', 'b'] | unique | list }}{{ [1, 2] | join(', ') }}{{ [1, 2, 3] | sum }}{{ [3, 1] | min }}{{ [3, 1] | max }}", {}),
+    ("filters-dicts", "{{ d | dictsort }}{{ d | dictsort(by='value', reverse=true) }}{{ d | items | list }}", {"d": {"b": 1, "a": 2, "C": 0}}),
+    ("filters-select", "{{ ms | selectattr('role', 'equalto', 'user') | map(attribute='content') | join(',') }}|{{ ms | rejectattr('role', 'eq', 'user') | list | length }}|{{ [1, 2, 3, 4] | select('odd') | list }}|{{ [1, 2, 3] | reject('divisibleby', 3) | list }}|{{ ms | selectattr('tool') | list | length }}|{{ ms | map(attribute='missing', default='?') | join }}|{{ ['a', 'b'] | map('upper') | join }}", {"ms": [{"role": "user", "content": "u1"}, {"role": "assistant", "content": "a1", "tool": True}, {"role": "user", "content": "u2"}]}),
+    ("filters-numbers", "{{ '42' | int }} {{ '4.7' | int }} {{ 'x' | int }} {{ 'x' | int(7) }} {{ 3.9 | int }} {{ '2.5' | float }} {{ 3 | float }} {{ -2.5 | abs }} {{ 2.5 | round }} {{ 3.5 | round }} {{ -0.5 | round }} {{ 3.14159 | round(2) }} {{ 2.7 | round(0, 'floor') }}", {}),
+    ("filters-default", "{{ missing | default('d') }} {{ missing | d('e') }} {{ '' | default('f') }} {{ '' | default('g', true) }} {{ none | default('h') }}", {}),
+    ("filters-indent", "[{{ 'a\\nb\\n\\nc' | indent }}][{{ 'a\\nb' | indent(2, true) }}][{{ 'a\\n\\nb' | indent('> ', blank=true) }}]", {}),
+    ("tojson", "{{ x | tojson }}|{{ x | tojson(indent=2) }}|{{ x | tojson(sort_keys=true) }}|{{ x | tojson(separators=(',', ':')) }}|{{ 'é\"\\\\\\n\\t\\u0001' | tojson }}|{{ [] | tojson(indent=4) }}|{{ {} | tojson }}|{{ 1.0 | tojson }}|{{ none | tojson }}", {"x": {"b": [1, 2.5, None, True, "ü"], "a": {}, "c": {"d": []}}}),
+    ("tests", "{{ 1 is number }}{{ true is number }}{{ 1 is integer }}{{ true is integer }}{{ 1.0 is float }}{{ 'a' is string }}{{ {} is mapping }}{{ [] is iterable }}{{ 'a' is sequence }}{{ none is none }}{{ true is boolean }}{{ 3 is odd }}{{ 4 is even }}{{ 9 is divisibleby 3 }}{{ 'a' is equalto 'a' }}{{ x is defined }}{{ x is undefined }}{{ 'ab' is lower }}{{ 'AB' is upper }}{{ 1 is not none }}{{ 2 is in [1, 2] }}{{ true is true }}{{ 0 is false }}", {}),
+    ("string-methods", "{{ ' a '.strip() }}|{{ 'xax'.strip('x') }}|{{ ' a '.lstrip() }}|{{ ' a '.rstrip() }}|{{ 'abc'.startswith('a') }}{{ 'abc'.endswith(('x', 'c')) }}|{{ 'a,b,,c'.split(',') }}|{{ ' a  b '.split() }}|{{ 'a b c'.split(' ', 1) }}|{{ 'ab'.upper() }}{{ 'AB'.lower() }}|{{ 'hello world'.title() }}|{{ 'hello'.capitalize() }}|{{ 'aXbX'.replace('X', '-') }}|{{ '-'.join(['a', 'b']) }}|{{ 'banana'.count('a') }}|{{ 'banana'.find('n') }}|{{ 'a\\nb\\n'.splitlines() }}", {}),
+    ("globals", "{{ range(3) | list }}{{ range(1, 7, 2) | list }}{{ dict(a=1, b='x') }}{{ namespace(a=1).a }}", {}),
+    ("macro-free-raise", "{% if messages | length == 0 %}{{ raise_exception('no messages: ' ~ 0) }}{% endif %}", {}),
+    # failures jinja2 reports while rendering
+    ("undefined-attribute", "{{ missing.attr }}", {}),
+    ("undefined-arithmetic", "{{ missing + 1 }}", {}),
+    ("undefined-call", "{{ missing() }}", {}),
+    ("type-error-concat", "{{ 'a' + 1 }}", {}),
+    ("none-iteration", "{% for x in none %}{% endfor %}", {}),
+    ("unsafe-append", "{% set l = [] %}{{ l.append(1) }}", {}),
+    ("namespace-underscore", "{% set ns = namespace() %}{% set ns._x = 1 %}", {}),
+    # templates jinja2 refuses to compile
+    ("syntax-unclosed-if", "{% if true %}x", {}),
+    ("syntax-unknown-filter", "{{ 'a' | nosuchfilter }}", {}),
+    ("syntax-unknown-test", "{{ 'a' is nosuchtest }}", {}),
+    ("syntax-bad-expression", "{{ 1 + }}", {}),
+    ("syntax-unterminated-string", "{{ 'abc }}", {}),
+    ("syntax-break-outside-loop", "{% break %}", {}),
+]
+
+
 def render(template, messages, add_generation_prompt, context):
     context = dict(context)
     tools = context.pop("tools", None)
@@ -100,6 +174,8 @@ def render(template, messages, add_generation_prompt, context):
             add_generation_prompt=add_generation_prompt, **context,
         )
         return {"rendered": rendered[0]}
+    except (jinja2.exceptions.TemplateSyntaxError, jinja2.exceptions.TemplateAssertionError) as error:
+        return {"error": {"kind": "syntax", "message": str(error)}}
     except jinja2.exceptions.TemplateError as error:
         # raise_exception raises the base TemplateError; jinja2's own failures are subclasses.
         kind = "raised" if type(error) is jinja2.exceptions.TemplateError else "error"
@@ -127,18 +203,23 @@ def main():
                     "template": name, "conversation": conv, "add_generation_prompt": add_generation_prompt,
                     "context": context, "messages": messages, **result,
                 })
+    engine_cases = []
+    for name, template, variables in ENGINE_CASES:
+        for add_generation_prompt in (False,):
+            result = render(template, [], add_generation_prompt, variables)
+            engine_cases.append({"name": name, "template": template, "context": variables, **result})
     kinds = {}
     for case in cases:
         key = case["error"]["kind"] if "error" in case else "rendered"
         kinds[key] = kinds.get(key, 0) + 1
     assert kinds.get("raised", 0) >= 4, kinds  # the Mistral templates refuse two-users / assistant-first
     assert kinds["rendered"] > 150, kinds
-    document = {"transformers": transformers.__version__, "jinja2": jinja2.__version__, "cases": cases}
+    document = {"transformers": transformers.__version__, "jinja2": jinja2.__version__, "cases": cases, "engine_cases": engine_cases}
     (HERE / "expected.json").write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     files = sorted([p.relative_to(HERE).as_posix() for p in TEMPLATES.glob("*.jinja")] + ["expected.json"])
     manifest = "".join(f"{hashlib.sha256((HERE / f).read_bytes()).hexdigest()}  {f}\n" for f in files)
     (HERE / "MANIFEST.sha256").write_text(manifest, encoding="utf-8")
-    print(f"{len(cases)} cases: {kinds}")
+    print(f"{len(cases)} cases: {kinds}; {len(engine_cases)} engine cases")
 
 
 if __name__ == "__main__":
