@@ -1,10 +1,10 @@
 // The committed fixtures are exactly what their scripts wrote: generate.py's MANIFEST.sha256 and
-// tokenizers/generate_tokenizers.py's pin every file.
+// tokenizers/generate_tokenizers.py's and chat/generate_chat_templates.py's pin every file.
 import FixtureSupport
 import Foundation
 import Testing
 
-@Test(arguments: ["", "tokenizers"])
+@Test(arguments: ["", "tokenizers", "chat"])
 func fixturesMatchTheirManifest(folder: String) throws {
     let directory = folder.isEmpty ? Fixtures.directory : Fixtures.directory.appendingPathComponent(folder)
     let manifest = try String(contentsOf: directory.appendingPathComponent("MANIFEST.sha256"), encoding: .utf8)
