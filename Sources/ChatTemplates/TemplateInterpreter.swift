@@ -4,7 +4,9 @@
 // no scope of its own; each `for` iteration runs in a fresh scope that reads the enclosing ones, so a
 // `set` inside a loop is gone in the next iteration and after the loop (templates use `namespace` to carry
 // state out). The loop filter (`for x in xs if cond`) is applied before `loop.length` and friends are
-// computed. Errors carry the position of the expression that failed.
+// computed. A macro runs in a fresh scope over the scope it was defined in, with its parameters bound
+// (missing ones are Undefined, defaults evaluated at call time) and `caller` when invoked from a `call`
+// block; it returns its output as a string. Errors carry the position of the expression that failed.
 import Foundation
 
 final class Scope {
@@ -25,16 +27,25 @@ final class Scope {
     }
 }
 
+/// State shared by a render and the macros it calls.
+final class RenderState {
+    /// Nested macro calls; recursion deeper than `maxMacroDepth` fails instead of overflowing the stack.
+    var macroDepth = 0
+    static let maxMacroDepth = 64
+}
+
 struct TemplateInterpreter {
     let map: SourceMap
+    let state: RenderState
     var output = ""
 
     private enum Flow {
         case normal, breakLoop, continueLoop
     }
 
-    init(map: SourceMap) {
+    init(map: SourceMap, state: RenderState = RenderState()) {
         self.map = map
+        self.state = state
     }
 
     mutating func render(_ nodes: [Node], scope: Scope) throws {
@@ -65,7 +76,7 @@ struct TemplateInterpreter {
         case .set(let target, let expr, let offset):
             try assign(target, try evaluate(expr, scope), scope, at: offset)
         case .setBlock(let name, let body):
-            var inner = TemplateInterpreter(map: map)
+            var inner = TemplateInterpreter(map: map, state: state)
             _ = try inner.execute(body, scope)
             scope.set(name, .string(inner.output))
         case .breakLoop:
@@ -74,6 +85,18 @@ struct TemplateInterpreter {
             return .continueLoop
         case .block(let body):
             return try execute(body, scope)
+        case .macro(let name, let parameters, let body, let offset):
+            scope.set(name, .callable(makeMacro(name, parameters, body, definedIn: scope, at: offset)))
+        case .callBlock(let call, let parameters, let body, let offset):
+            guard case .call(let callee, let args, let kwargs, let callOffset) = call else { return .normal }
+            let caller = makeMacro("caller", parameters, body, definedIn: scope, at: offset)
+            let function = try evaluate(callee, scope)
+            var (argValues, kwargValues) = try evaluateArguments(args, kwargs, scope, at: callOffset)
+            kwargValues.append(("caller", .callable(caller)))
+            output += try located(callOffset) {
+                guard case .callable(let c) = function else { throw ValueFailure.runtime("'\(function.typeName)' object is not callable") }
+                return try c.body(argValues, kwargValues)
+            }.pyStr
         }
         return .normal
     }
@@ -120,6 +143,44 @@ struct TemplateInterpreter {
         return .normal
     }
 
+    private func makeMacro(_ name: String, _ parameters: [(String, Expr?)], _ body: [Node], definedIn scope: Scope,
+                           at offset: Int) -> TemplateCallable {
+        let map = self.map, state = self.state
+        return TemplateCallable(name: name) { args, kwargs in
+            guard args.count <= parameters.count else {
+                throw ValueFailure.runtime("macro '\(name)' takes not more than \(parameters.count) argument(s)")
+            }
+            let local = Scope(parent: scope)
+            for (key, value) in kwargs {
+                if key == "caller" {
+                    local.set(key, value)
+                } else if !parameters.contains(where: { $0.0 == key }) {
+                    throw ValueFailure.runtime("macro '\(name)' takes no keyword argument '\(key)'")
+                }
+            }
+            let interpreter = TemplateInterpreter(map: map, state: state)
+            for (i, (parameter, defaultValue)) in parameters.enumerated() {
+                if i < args.count {
+                    local.set(parameter, args[i])
+                } else if let given = kwargs.first(where: { $0.0 == parameter }) {
+                    local.set(parameter, given.1)
+                } else if let defaultValue {
+                    local.set(parameter, try interpreter.evaluate(defaultValue, local))
+                } else {
+                    local.set(parameter, .undefined(hint: "parameter '\(parameter)' was not provided"))
+                }
+            }
+            guard state.macroDepth < RenderState.maxMacroDepth else {
+                throw map.runtime("macro '\(name)' nested deeper than \(RenderState.maxMacroDepth) calls", at: offset)
+            }
+            state.macroDepth += 1
+            defer { state.macroDepth -= 1 }
+            var inner = TemplateInterpreter(map: map, state: state)
+            _ = try inner.execute(body, local)
+            return .string(inner.output)
+        }
+    }
+
     /// jinja2's `loop` variable for iteration `index` (0-based) of `items`.
     private func loopObject(index: Int, items: [TemplateValue]) -> TemplateValue {
         var loop = TemplateDict()
@@ -157,8 +218,35 @@ struct TemplateInterpreter {
 
     // MARK: - Expressions
 
+    /// Call arguments with `*items` and `**mapping` expanded.
+    private func evaluateArguments(_ args: [Expr], _ kwargs: [(String, Expr)], _ scope: Scope, at offset: Int) throws
+        -> ([TemplateValue], [(String, TemplateValue)]) {
+        var positional: [TemplateValue] = []
+        for arg in args {
+            if case .starred(let inner, let offset) = arg {
+                let items = try evaluate(inner, scope)
+                positional += try located(offset) { try items.iterate() }
+            } else {
+                positional.append(try evaluate(arg, scope))
+            }
+        }
+        var keywords: [(String, TemplateValue)] = []
+        for (key, expr) in kwargs {
+            let value = try evaluate(expr, scope)
+            guard key == "**" else {
+                keywords.append((key, value))
+                continue
+            }
+            guard case .dict(let d) = value else { throw map.runtime("argument after ** must be a mapping, not \(value.typeName)", at: offset) }
+            for entry in d.entries { keywords.append((entry.key.pyStr, entry.value)) }
+        }
+        return (positional, keywords)
+    }
+
     func evaluate(_ expr: Expr, _ scope: Scope) throws -> TemplateValue {
         switch expr {
+        case .starred(_, let offset):
+            throw map.syntax("'*' is only allowed among call arguments", at: offset)
         case .literal(let literal, _):
             return TemplateValue(literal)
         case .name(let name, _):
@@ -189,8 +277,7 @@ struct TemplateInterpreter {
             return try located(offset) { try value.slice(bounds[0], bounds[1], bounds[2]) }
         case .call(let callee, let args, let kwargs, let offset):
             let function = try evaluate(callee, scope)
-            let argValues = try args.map { try evaluate($0, scope) }
-            let kwargValues = try kwargs.map { ($0.0, try evaluate($0.1, scope)) }
+            let (argValues, kwargValues) = try evaluateArguments(args, kwargs, scope, at: offset)
             return try located(offset) {
                 switch function {
                 case .callable(let c): return try c.body(argValues, kwargValues)
@@ -200,7 +287,8 @@ struct TemplateInterpreter {
             }
         case .filter(let target, let name, let args, let kwargs, let offset):
             let value = try evaluate(target, scope)
-            let call = Arguments(try args.map { try evaluate($0, scope) }, try kwargs.map { ($0.0, try evaluate($0.1, scope)) }, function: name)
+            let (argValues, kwargValues) = try evaluateArguments(args, kwargs, scope, at: offset)
+            let call = Arguments(argValues, kwargValues, function: name)
             return try located(offset) { try TemplateFilters.apply(name, to: value, call) }
         case .test(let target, let name, let args, let negated, let offset):
             let value = try evaluate(target, scope)

@@ -7,9 +7,10 @@
 // `|filter(...)` / `is test ...`, which bind tighter than every binary operator (`'a' + x | trim` is
 // `'a' + (x|trim)`). Tags: `if/elif/else`, `for ... in ... [if ...]` with `else`, `break`, `continue`
 // (jinja2.ext.loopcontrols), `set` (name, tuple, `ns.attr`, and the `{% set x %}...{% endset %}` block),
-// and transformers' `generation` block (rendered as its plain body). Other tags (`macro`, `call`,
-// `filter`, `include`, `raw`, ...) are refused here with their position, as are unknown filters and tests
-// (jinja2 also refuses those at compile time).
+// `macro` (positional and keyword parameters with defaults) and `call` (the block is the macro's
+// `caller()`), and transformers' `generation` block (rendered as its plain body). Other tags (`filter`,
+// `include`, `raw`, ...) are refused here with their position, as are unknown filters and tests (jinja2
+// also refuses those at compile time).
 
 /// A constant in the template source.
 enum Literal: Sendable {
@@ -36,6 +37,9 @@ indirect enum Expr: Sendable {
     case and(Expr, Expr, at: Int)
     case or(Expr, Expr, at: Int)
     case conditional(Expr, then: Expr, else: Expr?, at: Int)
+    /// `*items` among call arguments (expanded into positional arguments); `**mapping` is stored as the
+    /// keyword argument named "**".
+    case starred(Expr, at: Int)
 }
 
 /// The left side of `set` or a `for` loop variable.
@@ -55,6 +59,9 @@ indirect enum Node: Sendable {
     case breakLoop(at: Int)
     case continueLoop(at: Int)
     case block([Node])
+    case macro(String, [(String, Expr?)], [Node], at: Int)
+    /// `{% call [(params)] macro(args) %}body{% endcall %}`: the call, and the body as `caller`.
+    case callBlock(Expr, [(String, Expr?)], [Node], at: Int)
 }
 
 struct TemplateParser {
@@ -135,7 +142,32 @@ struct TemplateParser {
             guard end != nil else { throw map.syntax("missing 'endgeneration'", at: offset) }
             try expect(.blockEnd, "'%}'")
             return .block(body)
-        case "elif", "else", "endif", "endfor", "endset", "endgeneration":
+        case "macro":
+            guard case .name(let name) = current.kind else { throw map.syntax("expected a macro name", at: current.offset) }
+            _ = advance()
+            let parameters = try parseParameters()
+            try expect(.blockEnd, "'%}'")
+            let outerDepth = loopDepth
+            loopDepth = 0
+            let (body, end) = try parseBody(until: ["endmacro"])
+            loopDepth = outerDepth
+            guard end != nil else { throw map.syntax("missing 'endmacro'", at: offset) }
+            try expect(.blockEnd, "'%}'")
+            return .macro(name, parameters, body, at: offset)
+        case "call":
+            let parameters = isOp("(") ? try parseParameters() : []
+            let callOffset = current.offset
+            let call = try parsePostfix(try parsePrimary())
+            guard case .call = call else { throw map.syntax("expected a call", at: callOffset) }
+            try expect(.blockEnd, "'%}'")
+            let outerDepth = loopDepth
+            loopDepth = 0
+            let (body, end) = try parseBody(until: ["endcall"])
+            loopDepth = outerDepth
+            guard end != nil else { throw map.syntax("missing 'endcall'", at: offset) }
+            try expect(.blockEnd, "'%}'")
+            return .callBlock(call, parameters, body, at: offset)
+        case "elif", "else", "endif", "endfor", "endset", "endgeneration", "endmacro", "endcall":
             throw map.syntax("unexpected '\(tag)'", at: offset)
         default:
             throw map.unsupported("the '\(tag)' tag is not supported", at: offset)
@@ -212,6 +244,28 @@ struct TemplateParser {
         guard end != nil else { throw map.syntax("missing 'endset'", at: offset) }
         try expect(.blockEnd, "'%}'")
         return .setBlock(name, body)
+    }
+
+    /// `(name, name=default, ...)` of a macro or call block.
+    private mutating func parseParameters() throws -> [(String, Expr?)] {
+        try expect(.op("("), "'('")
+        var parameters: [(String, Expr?)] = []
+        while !isOp(")") {
+            if !parameters.isEmpty { try expect(.op(","), "','") }
+            if isOp(")") { break }
+            guard case .name(let name) = current.kind else { throw map.syntax("expected a parameter name", at: current.offset) }
+            _ = advance()
+            var defaultValue: Expr? = nil
+            if isOp("=") {
+                _ = advance()
+                defaultValue = try parseCondexpr()
+            } else if parameters.contains(where: { $0.1 != nil }) {
+                throw map.syntax("non-default argument follows default argument", at: current.offset)
+            }
+            parameters.append((name, defaultValue))
+        }
+        _ = advance()
+        return parameters
     }
 
     private mutating func parseAssignTarget(allowAttribute: Bool) throws -> AssignTarget {
@@ -509,7 +563,16 @@ struct TemplateParser {
         while !isOp(")") {
             if !args.isEmpty || !kwargs.isEmpty { try expect(.op(","), "','") }
             if isOp(")") { break }
-            if isOp("*") || isOp("**") { throw map.unsupported("*args and **kwargs in calls are not supported", at: current.offset) }
+            if isOp("*") {
+                let offset = advance().offset
+                args.append(.starred(try parseCondexpr(), at: offset))
+                continue
+            }
+            if isOp("**") {
+                _ = advance()
+                kwargs.append(("**", try parseCondexpr()))
+                continue
+            }
             if case .name(let key) = current.kind, index + 1 < tokens.count, tokens[index + 1].kind == .op("=") {
                 _ = advance()
                 _ = advance()

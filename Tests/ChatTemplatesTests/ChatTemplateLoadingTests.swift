@@ -61,7 +61,7 @@ private func modelDirectory(config: String?, jinja: String? = nil) throws -> URL
         defer { try? FileManager.default.removeItem(at: directory) }
         #expect(throws: TemplateError.self, "\(config)") { try ChatTemplate.load(modelDirectory: directory) }
     }
-    let bad = try modelDirectory(config: #"{"chat_template": "{% macro m() %}{% endmacro %}"}"#)
+    let bad = try modelDirectory(config: #"{"chat_template": "{% include 'other.jinja' %}"}"#)
     defer { try? FileManager.default.removeItem(at: bad) }
     #expect(throws: TemplateError.self) { try ChatTemplate.load(modelDirectory: bad) }
 }

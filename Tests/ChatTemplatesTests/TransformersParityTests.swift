@@ -1,4 +1,4 @@
-// Every real chat template in Tests/Fixtures/chat/templates renders every conversation exactly as
+// Every real chat template in Tests/Fixtures/chat/templates (45 models) renders every conversation exactly as
 // transformers' render_jinja_template did (expected.json, written by generate_chat_templates.py):
 // byte-identical text, the same raise_exception message, or a failure where Python failed.
 import ChatTemplates
@@ -28,11 +28,13 @@ enum ChatFixtures {
 
     static func cases() throws -> [ParityCase] {
         let document = try JSONValue.parse(Data(contentsOf: directory.appendingPathComponent("expected.json")))
+        let conversations = document["conversations"]!.objectValue!
         return try document["cases"]!.arrayValue!.map { c in
             guard let template = c["template"]?.stringValue, let conversation = c["conversation"]?.stringValue,
-                  let flag = c["add_generation_prompt"]?.boolValue, let context = c["context"]?.objectValue,
-                  let messages = c["messages"]?.arrayValue
+                  let flag = c["add_generation_prompt"]?.boolValue, var context = c["context"]?.objectValue,
+                  let messages = conversations[conversation]?["messages"]?.arrayValue
             else { throw TemplateError.invalidConfiguration("malformed case in expected.json") }
+            if let tools = conversations[conversation]?["tools"] { context["tools"] = tools }
             var error: (String, String)? = nil
             if let e = c["error"] { error = (e["kind"]!.stringValue!, e["message"]!.stringValue!) }
             return ParityCase(template: template, conversation: conversation, addGenerationPrompt: flag,

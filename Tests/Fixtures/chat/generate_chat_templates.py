@@ -8,6 +8,8 @@ either renders (the exact string is stored) or fails: a `raise_exception` call i
 (kind "raised"); any other failure (a TypeError from concatenating a list, an UndefinedError) is stored
 as kind "error" with Python's message for reference only.
 
+Each case names its conversation (messages, and tools for the tool conversations) from the
+"conversations" table and lists its other template variables (special tokens, date_string) in "context".
 Dates are fixed by passing `date_string` (the Llama 3.x templates only call strftime_now when it is
 undefined). Output is deterministic: MANIFEST.sha256 pins templates/*.jinja and expected.json.
 
@@ -80,6 +82,7 @@ CONVERSATIONS = {
     "two-users": [U1, U2],
     "assistant-first": [A1, U1],
     "empty": [],
+    "reasoning": [U1, {"role": "assistant", "content": "Paris.", "reasoning_content": "France's capital is Paris."}, U2],
 }
 
 # Conversations with tools, for the templates that take them.
@@ -87,6 +90,7 @@ TOOL_CONVERSATIONS = {
     "tools-request": ([SYSTEM, {"role": "user", "content": "Weather in Zürich?"}], [WEATHER_TOOL]),
     "tools-round-trip": ([{"role": "user", "content": "Weather in Zürich?"}, TOOL_CALL, TOOL_RESULT], [WEATHER_TOOL]),
 }
+HFJS_CONVERSATIONS = ["system-user", "system-multi-turn", "unicode-whitespace", "content-parts", "two-users", "reasoning"]
 TOOL_TEMPLATES = {"llama-3.1-instruct", "qwen2.5-instruct", "mistral-v0.3-instruct", "mistral-nemo-instruct", "llama-3.2-vision-instruct"}
 DATED_TEMPLATES = {"llama-3.1-instruct", "llama-3.2-vision-instruct"}
 
@@ -132,6 +136,14 @@ ENGINE_CASES = [
     # set and namespace
     ("set-forms", "{% set a, b = 1, 2 %}{{ a }}{{ b }}{% set t = 1, 2 %}{{ t }}{% set block %}in {{ a }} block{% endset %}[{{ block }}]", {}),
     ("namespace", "{% set ns = namespace(n=0, found=false) %}{% for i in [1, 2, 3] %}{% set ns.n = ns.n + i %}{% if i == 2 %}{% set ns.found = true %}{% endif %}{% endfor %}{{ ns.n }} {{ ns.found }} {{ ns.missing is defined }}", {}),
+    # macros and call blocks
+    ("macro", "{% macro greet(name, punct='!') %}Hi {{ name }}{{ punct }}{% endmacro %}{{ greet('A') }} {{ greet('B', '?') }} {{ greet(punct='.', name='C') }} [{{ greet() }}]", {}),
+    ("macro-recursive", "{% macro count(n) %}{{ n }}{% if n > 0 %}{{ count(n - 1) }}{% endif %}{% endmacro %}{{ count(3) }}", {}),
+    ("macro-scope", "{% set x = 1 %}{% macro show() %}{{ x }}{% set x = 5 %}{{ x }}{% endmacro %}{{ show() }}{{ x }}{% set x = 2 %}{{ show() }}{% for i in [7] %}{% macro inner() %}{{ i }}{% endmacro %}{{ inner() }}{% endfor %}", {}),
+    ("macro-whitespace", "{%- macro line(t) -%}\n  [{{ t }}]\n{%- endmacro -%}\n{{ line('a') }}\n{{ line('b') }}", {}),
+    ("call-block", "{% macro wrap(tag) %}<{{ tag }}>{{ caller() }}</{{ tag }}>{% endmacro %}{% call wrap('b') %}bold {{ 1 + 1 }}{% endcall %}{% macro each(items) %}{% for i in items %}{{ caller(i) }}{% endfor %}{% endmacro %}{% call(item) each([1, 2]) %}[{{ item }}]{% endcall %}", {}),
+    ("star-args", "{% macro f(a, b, c='c') %}{{ a }}{{ b }}{{ c }}{% endmacro %}{{ f(*[1, 2]) }} {{ f(1, **{'b': 'B', 'c': 'C'}) }} {{ range(*[2, 5]) | list }}", {}),
+    ("macro-too-many-args", "{% macro f(a) %}{% endmacro %}{{ f(1, 2) }}", {}),
     ("generation-block", "{% for m in messages %}x{% endfor %}{% generation %}gen {{ 1 }}{% endgeneration %}", {}),
     # filters
     ("filters-string", "{{ '  a b  ' | trim }}|{{ 'xxaxx' | trim('x') }}|{{ 'hello wORLD-foo(bar' | title }}|{{ 'hELLO' | capitalize }}|{{ 'aXa' | lower }}{{ 'aXa' | upper }}|{{ 'a.b.c' | replace('.', '-') }}|{{ 'aaa' | replace('a', 'b', 2) }}|{{ '<&\">' | e }}|{{ 'x' | safe }}", {}),
@@ -189,19 +201,21 @@ def main():
     for path in sorted(TEMPLATES.glob("*.jinja")):
         name = path.stem
         template = path.read_text(encoding="utf-8")
-        base = dict(TOKENS[name])
+        base = dict(TOKENS.get(name, {"bos_token": "<s>", "eos_token": "</s>"}))
         if name in DATED_TEMPLATES:
             base["date_string"] = "23 Nov 2026"
-        runs = [(conv, messages, {}) for conv, messages in CONVERSATIONS.items()]
-        if name in TOOL_TEMPLATES:
-            runs += [(conv, messages, {"tools": tools}) for conv, (messages, tools) in TOOL_CONVERSATIONS.items()]
-        for conv, messages, extra in runs:
+        # The hfjs-* templates (more models, for breadth) get a smaller set of conversations.
+        runs = list(CONVERSATIONS if not name.startswith("hfjs-") else HFJS_CONVERSATIONS)
+        if name in TOOL_TEMPLATES or name.startswith("hfjs-"):
+            runs += list(TOOL_CONVERSATIONS)
+        for conv in runs:
+            messages, tools = TOOL_CONVERSATIONS.get(conv, (CONVERSATIONS.get(conv), None))
             for add_generation_prompt in (False, True):
-                context = {**base, **extra}
+                context = dict(base) if tools is None else {**base, "tools": tools}
                 result = render(template, messages, add_generation_prompt, context)
                 cases.append({
                     "template": name, "conversation": conv, "add_generation_prompt": add_generation_prompt,
-                    "context": context, "messages": messages, **result,
+                    "context": base, **result,
                 })
     engine_cases = []
     for name, template, variables in ENGINE_CASES:
@@ -213,8 +227,11 @@ def main():
         key = case["error"]["kind"] if "error" in case else "rendered"
         kinds[key] = kinds.get(key, 0) + 1
     assert kinds.get("raised", 0) >= 4, kinds  # the Mistral templates refuse two-users / assistant-first
-    assert kinds["rendered"] > 150, kinds
-    document = {"transformers": transformers.__version__, "jinja2": jinja2.__version__, "cases": cases, "engine_cases": engine_cases}
+    assert kinds["rendered"] > 600, kinds
+    document = {"transformers": transformers.__version__, "jinja2": jinja2.__version__, "conversations": {
+        **{name: {"messages": messages} for name, messages in CONVERSATIONS.items()},
+        **{name: {"messages": messages, "tools": tools} for name, (messages, tools) in TOOL_CONVERSATIONS.items()},
+    }, "cases": cases, "engine_cases": engine_cases}
     (HERE / "expected.json").write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     files = sorted([p.relative_to(HERE).as_posix() for p in TEMPLATES.glob("*.jinja")] + ["expected.json"])
     manifest = "".join(f"{hashlib.sha256((HERE / f).read_bytes()).hexdigest()}  {f}\n" for f in files)
