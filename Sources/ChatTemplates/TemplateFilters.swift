@@ -65,7 +65,9 @@ enum TemplateFilters {
             return call.value(0, "default") ?? .float(0)
         case "abs":
             switch value {
-            case .int(let i): return .int(Swift.abs(i))
+            case .int(let i):
+                guard i != .min else { throw ValueFailure.unsupported("integer overflow in abs") }
+                return .int(Swift.abs(i))
             case .bool(let b): return .int(b ? 1 : 0)
             case .float(let f): return .float(Swift.abs(f))
             default: throw ValueFailure.runtime("bad operand type for abs(): '\(value.typeName)'")
@@ -218,15 +220,23 @@ enum TemplateFilters {
         let fallback = call.value(0, "default") ?? .int(0)
         switch value {
         case .int, .bool: return .int(value.integer!)
-        case .float(let f): return f.isFinite ? .int(Int(f)) : fallback
+        case .float(let f):
+            guard f.isFinite else { return fallback }
+            return .int(try exactInt(f))
         case .string(let s):
             let base = try call.int(1, "base") ?? 10
             let text = pyStrip(s, nil, leading: true, trailing: true).replacingOccurrences(of: "_", with: "")
             if let i = Int(text, radix: base) { return .int(i) }
-            if let f = Double(text), f.isFinite { return .int(Int(f)) }
+            if let f = Double(text), f.isFinite { return .int(try exactInt(f)) }
             return fallback
         default: return fallback
         }
+    }
+
+    /// Python's `int(float)`, refused beyond 64 bits (Python would give a big integer).
+    private static func exactInt(_ f: Double) throws -> Int {
+        guard let i = Int(exactly: f.rounded(.towardZero)) else { throw ValueFailure.unsupported("\(pythonFloatRepr(f)) does not fit a 64-bit integer") }
+        return i
     }
 
     /// jinja2's `do_title`: words start after `-`, whitespace, `(`, `{`, `[` or `<`; first character of each
@@ -366,7 +376,7 @@ enum TemplateFilters {
             return (i % 2 != 0) == (name == "odd")
         case "divisibleby":
             guard let i = value.integer, let n = try argument().integer, n != 0 else { throw ValueFailure.runtime("divisibleby needs non-zero integers") }
-            return i % n == 0
+            return i.remainderReportingOverflow(dividingBy: n).partialValue == 0
         case "eq", "equalto", "==": return value.pyEquals(try argument())
         case "ne", "!=": return !value.pyEquals(try argument())
         case "lt", "lessthan", "<": return try ordered { $0.pyLess($1) }

@@ -300,7 +300,9 @@ struct TemplateInterpreter {
             let value = try evaluate(operand, scope)
             return try located(offset) {
                 switch try value.defined() {
-                case .int(let i): return .int(-i)
+                case .int(let i):
+                    guard i != .min else { throw ValueFailure.unsupported("integer overflow in unary -") }
+                    return .int(-i)
                 case .bool(let b): return .int(b ? -1 : 0)
                 case .float(let f): return .float(-f)
                 default: throw ValueFailure.runtime("bad operand type for unary -: '\(value.typeName)'")

@@ -15,9 +15,12 @@ enum TemplateOperators {
         case ("+", .string(let a), .string(let b)): return .string(a + b)
         case ("+", .list(let a), .list(let b)): return .list(a + b)
         case ("+", .tuple(let a), .tuple(let b)): return .tuple(a + b)
-        case ("*", .string(let s), _) where right.integer != nil: return .string(String(repeating: s, count: max(0, right.integer!)))
-        case ("*", _, .string(let s)) where left.integer != nil: return .string(String(repeating: s, count: max(0, left.integer!)))
-        case ("*", .list(let l), _) where right.integer != nil: return .list(Array(repeatElement(l, count: max(0, right.integer!)).joined()))
+        case ("*", .string(let s), _) where right.integer != nil:
+            return .string(String(repeating: s, count: try repeatCount(right.integer!, s.utf8.count)))
+        case ("*", _, .string(let s)) where left.integer != nil:
+            return .string(String(repeating: s, count: try repeatCount(left.integer!, s.utf8.count)))
+        case ("*", .list(let l), _) where right.integer != nil:
+            return .list(Array(repeatElement(l, count: try repeatCount(right.integer!, l.count)).joined()))
         default: break
         }
         if let a = left.integer, let b = right.integer {
@@ -30,6 +33,7 @@ enum TemplateOperators {
                 return .float(Double(a) / Double(b))
             case "//", "%":
                 guard b != 0 else { throw ValueFailure.runtime("integer division or modulo by zero") }
+                guard !(a == .min && b == -1) else { throw ValueFailure.unsupported("integer overflow in '\(op)'") }
                 var q = a / b, r = a % b
                 if r != 0 && (r < 0) != (b < 0) {
                     q -= 1
@@ -38,8 +42,13 @@ enum TemplateOperators {
                 return .int(op == "//" ? q : r)
             case "**":
                 if b >= 0 {
-                    var result = 1
-                    for _ in 0..<b { result = try checked(result.multipliedReportingOverflow(by: a), op).integer! }
+                    // Exponentiation by squaring; overflow is refused (Python would switch to big integers).
+                    var result = 1, base = a, exponent = b
+                    while exponent > 0 {
+                        if exponent & 1 == 1 { result = try checked(result.multipliedReportingOverflow(by: base), op).integer! }
+                        exponent >>= 1
+                        if exponent > 0 { base = try checked(base.multipliedReportingOverflow(by: base), op).integer! }
+                    }
                     return .int(result)
                 }
                 return .float(pow(Double(a), Double(b)))
@@ -69,6 +78,17 @@ enum TemplateOperators {
             throw ValueFailure.unsupported("printf-style string formatting with '%' is not supported")
         }
         throw ValueFailure.runtime("unsupported operand type(s) for \(op): '\(left.typeName)' and '\(right.typeName)'")
+    }
+
+    /// The largest text or list `*` may build (Python would build it; a server should not).
+    static let maxRepeatedElements = 1 << 24
+
+    private static func repeatCount(_ count: Int, _ elementSize: Int) throws -> Int {
+        let n = max(0, count)
+        guard elementSize == 0 || n <= maxRepeatedElements / elementSize else {
+            throw ValueFailure.unsupported("'*' would build more than \(maxRepeatedElements) elements")
+        }
+        return n
     }
 
     private static func checked(_ result: (partialValue: Int, overflow: Bool), _ op: String) throws -> TemplateValue {

@@ -125,3 +125,13 @@ private func renderError(_ source: String, _ context: [String: JSONValue] = [:])
     #expect(try template.render(messages: [message], addGenerationPrompt: false)
         == #"{"thinking": "because", "role": "assistant", "content": "x", "reasoning": "because", "reasoning_content": "because"}"#)
 }
+
+@Test func hostileArithmeticFailsInsteadOfTrapping() throws {
+    // Swift traps on integer overflow and huge allocations; each of these must be a TemplateError.
+    for source in ["{{ 'a' * 10000000000 }}", "{{ [1] * 100000000000 }}", "{{ 2 ** 64 }}", "{{ 9223372036854775807 + 1 }}",
+                   "{{ -(-9223372036854775807 - 1) }}", "{{ (-9223372036854775807 - 1) // -1 }}", "{{ 1 // 0 }}", "{{ 1.5 % 0 }}", "{{ 1e300 | int }}", "{{ '1e300' | int }}"] {
+        #expect(throws: TemplateError.self, "\(source)") { try ChatTemplate(source: source).render(messages: [], addGenerationPrompt: false) }
+    }
+    let template = try ChatTemplate(source: "{{ 1 ** 1000000000000 }} {{ (-9223372036854775807 - 1) is divisibleby(-1) }} {{ 'nan' | int(3) }}")
+    #expect(try template.render(messages: [], addGenerationPrompt: false) == "1 True 3")
+}
