@@ -96,17 +96,18 @@ private func renderError(_ source: String, _ context: [String: JSONValue] = [:])
 }
 
 @Test func strftimeNowReadsTheClockInLocalTime() throws {
-    // 2026-11-23 12:00 UTC is 23 Nov in every time zone from UTC-11 to UTC+11.
-    var template = try ChatTemplate(source: "{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%Y-%m-%d') }}")
-    template.now = { Date(timeIntervalSince1970: 1_795_435_200) }
-    #expect(try template.render(messages: [], addGenerationPrompt: false) == "23 Nov 2026|2026-11-23")
+    // 2025-03-07 12:00 UTC is 7 Mar in every time zone from UTC-11 to UTC+11.
+    var template = try ChatTemplate(source: "{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%Y-%m-%d') }}|{{ strftime_now('%A %B') }}")
+    template.now = { ChatFixtures.fixedNow }
+    #expect(try template.render(messages: [], addGenerationPrompt: false) == "07 Mar 2025|2025-03-07|Friday March")
 }
 
 @Test func llama32TakesTheDateFromStrftimeNowLikeTransformersWithDateString() throws {
     // The fixture passes date_string "23 Nov 2026"; without it, the template calls strftime_now("%d %b %Y").
+    let date = Date(timeIntervalSince1970: 1_795_435_200)  // 2026-11-23 12:00 UTC
     let source = try ChatFixtures.templateSource("llama-3.2-vision-instruct")
     var template = try ChatTemplate(source: source, specialTokens: ["bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"])
-    template.now = { Date(timeIntervalSince1970: 1_795_435_200) }
+    template.now = { date }
     let expected = try ChatFixtures.cases().first { $0.template == "llama-3.2-vision-instruct" && $0.conversation == "system-user" && $0.addGenerationPrompt }!
     #expect(expected.context["date_string"] == "23 Nov 2026")
     #expect(try template.render(messages: expected.messages, addGenerationPrompt: true) == expected.rendered)

@@ -1,7 +1,7 @@
-// Every real chat template in Tests/Fixtures/chat/templates (45 models) renders every conversation exactly as
+// Every real chat template in Tests/Fixtures/chat/templates (80 of them) renders every conversation exactly as
 // transformers' render_jinja_template did (expected.json, written by generate_chat_templates.py):
 // byte-identical text, the same raise_exception message, or a failure where Python failed.
-import ChatTemplates
+@testable import ChatTemplates
 import FixtureSupport
 import Formats
 import Foundation
@@ -21,6 +21,8 @@ struct ParityCase: CustomTestStringConvertible, Sendable {
 
 enum ChatFixtures {
     static let directory = Fixtures.directory.appendingPathComponent("chat")
+    /// The clock of generate_chat_templates.py's strftime_now (FIXED_NOW): 2025-03-07 12:00, taken as UTC.
+    static let fixedNow = Date(timeIntervalSince1970: 1_741_348_800)
 
     static func templateSource(_ name: String) throws -> String {
         try String(contentsOf: directory.appendingPathComponent("templates/\(name).jinja"), encoding: .utf8)
@@ -63,7 +65,8 @@ func rendersLikeTransformers(_ c: ParityCase) throws {
     for (key, value) in c.context {
         if key.hasSuffix("_token"), let s = value.stringValue { tokens[key] = s } else { extra[key] = value }
     }
-    let template = try ChatTemplate(source: try ChatFixtures.templateSource(c.template), specialTokens: tokens)
+    var template = try ChatTemplate(source: try ChatFixtures.templateSource(c.template), specialTokens: tokens)
+    template.now = { ChatFixtures.fixedNow }
     if let expected = c.rendered {
         let rendered = try template.render(messages: c.messages, addGenerationPrompt: c.addGenerationPrompt, extraContext: extra)
         #expect(rendered.utf8.elementsEqual(expected.utf8), "got \(rendered.debugDescription)\nexpected \(expected.debugDescription)")

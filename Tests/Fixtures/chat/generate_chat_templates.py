@@ -11,17 +11,33 @@ as kind "error" with Python's message for reference only.
 Each case names its conversation (messages, and tools for the tool conversations) from the
 "conversations" table and lists its other template variables (special tokens, date_string) in "context".
 Dates are fixed by passing `date_string` (the Llama 3.x templates only call strftime_now when it is
-undefined). Output is deterministic: MANIFEST.sha256 pins templates/*.jinja and expected.json.
+undefined) and by fixing the clock strftime_now reads (FIXED_NOW). Output is deterministic: MANIFEST.sha256 pins templates/*.jinja and expected.json.
 
 Run: /work/venv/bin/python Tests/Fixtures/chat/generate_chat_templates.py
 """
+import datetime
 import hashlib
 import json
 import pathlib
 
 import jinja2
 import transformers
+import transformers.utils.chat_template_utils as chat_template_utils
 from transformers.utils.chat_template_utils import render_jinja_template
+
+# strftime_now is `datetime.now().strftime(format)`; templates that call it unconditionally (SmolLM3,
+# Llama 4, Mistral v7, LFM2.5) get this fixed time instead. The Swift tests fix their clock to the same
+# instant (12:00 UTC, the same calendar day in every time zone from UTC-11 to UTC+11).
+FIXED_NOW = datetime.datetime(2025, 3, 7, 12, 0, 0)
+
+
+class FixedDatetime(datetime.datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return FIXED_NOW
+
+
+chat_template_utils.datetime = FixedDatetime
 
 HERE = pathlib.Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -35,6 +51,7 @@ TOKENS = {
     "mistral-v0.1-instruct": {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"},
     "mixtral-v0.1-instruct": {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"},
     "mistral-v0.3-instruct": {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"},
+    "mistral-v0.3-instruct-initial": {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"},
     "mistral-nemo-instruct": {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"},
     "smollm2-instruct": {"bos_token": "<|im_start|>", "eos_token": "<|im_end|>", "pad_token": "<|im_end|>"},
     "zephyr-tinyllama-chat": {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "</s>"},
@@ -90,8 +107,8 @@ TOOL_CONVERSATIONS = {
     "tools-request": ([SYSTEM, {"role": "user", "content": "Weather in Zürich?"}], [WEATHER_TOOL]),
     "tools-round-trip": ([{"role": "user", "content": "Weather in Zürich?"}, TOOL_CALL, TOOL_RESULT], [WEATHER_TOOL]),
 }
-HFJS_CONVERSATIONS = ["system-user", "system-multi-turn", "unicode-whitespace", "content-parts", "two-users", "reasoning"]
-TOOL_TEMPLATES = {"llama-3.1-instruct", "qwen2.5-instruct", "mistral-v0.3-instruct", "mistral-nemo-instruct", "llama-3.2-vision-instruct"}
+BREADTH_CONVERSATIONS = ["system-user", "system-multi-turn", "unicode-whitespace", "content-parts", "two-users", "reasoning"]
+TOOL_TEMPLATES = {"llama-3.1-instruct", "qwen2.5-instruct", "mistral-v0.3-instruct", "mistral-v0.3-instruct-initial", "mistral-nemo-instruct", "llama-3.2-vision-instruct"}
 DATED_TEMPLATES = {"llama-3.1-instruct", "llama-3.2-vision-instruct"}
 
 
@@ -204,9 +221,10 @@ def main():
         base = dict(TOKENS.get(name, {"bos_token": "<s>", "eos_token": "</s>"}))
         if name in DATED_TEMPLATES:
             base["date_string"] = "23 Nov 2026"
-        # The hfjs-* templates (more models, for breadth) get a smaller set of conversations.
-        runs = list(CONVERSATIONS if not name.startswith("hfjs-") else HFJS_CONVERSATIONS)
-        if name in TOOL_TEMPLATES or name.startswith("hfjs-"):
+        # The hfjs-* and axolotl-* templates (more models, for breadth) get a smaller set of conversations.
+        breadth = name.startswith(("hfjs-", "axolotl-"))
+        runs = list(BREADTH_CONVERSATIONS if breadth else CONVERSATIONS)
+        if name in TOOL_TEMPLATES or breadth:
             runs += list(TOOL_CONVERSATIONS)
         for conv in runs:
             messages, tools = TOOL_CONVERSATIONS.get(conv, (CONVERSATIONS.get(conv), None))
@@ -228,7 +246,7 @@ def main():
         kinds[key] = kinds.get(key, 0) + 1
     assert kinds.get("raised", 0) >= 4, kinds  # the Mistral templates refuse two-users / assistant-first
     assert kinds["rendered"] > 600, kinds
-    document = {"transformers": transformers.__version__, "jinja2": jinja2.__version__, "conversations": {
+    document = {"transformers": transformers.__version__, "jinja2": jinja2.__version__, "fixed_now": FIXED_NOW.isoformat(), "conversations": {
         **{name: {"messages": messages} for name, messages in CONVERSATIONS.items()},
         **{name: {"messages": messages, "tools": tools} for name, (messages, tools) in TOOL_CONVERSATIONS.items()},
     }, "cases": cases, "engine_cases": engine_cases}
