@@ -34,37 +34,29 @@ public struct ChatTemplate: Sendable {
     /// `tokenizer_config.json`'s `chat_template` (a string, or a list of {"name","template"}: use "default");
     /// special tokens (bos_token, eos_token, unk_token, pad_token — strings or AddedToken objects
     /// {"content": ...}) from tokenizer_config.json. Returns nil when the directory has no chat template.
+    ///
+    /// As transformers 5 does, a legacy `special_tokens_map.json` is read only when tokenizer_config.json
+    /// has no `added_tokens_decoder`, and then its tokens take precedence.
     public static func load(modelDirectory: URL) throws -> ChatTemplate? {
-        let configURL = modelDirectory.appendingPathComponent("tokenizer_config.json")
-        var config: JSONObject? = nil
-        if FileManager.default.fileExists(atPath: configURL.path) {
-            let parsed: JSONValue
-            do {
-                parsed = try JSONValue.parse(Data(contentsOf: configURL))
-            } catch {
-                throw TemplateError.invalidConfiguration("tokenizer_config.json: \(error)")
-            }
-            guard let object = parsed.objectValue else {
-                throw TemplateError.invalidConfiguration("tokenizer_config.json is not a JSON object")
-            }
-            config = object
-        }
+        let config = try readObject(modelDirectory.appendingPathComponent("tokenizer_config.json"))
+        let legacyMap = config?["added_tokens_decoder"] == nil
+            ? try readObject(modelDirectory.appendingPathComponent("special_tokens_map.json")) : nil
         var tokens: [String: String] = [:]
         for name in ["bos_token", "eos_token", "unk_token", "pad_token"] {
-            switch config?[name] {
-            case .string(let s)?: tokens[name] = s
-            case .object(let added)?:
-                guard let content = added["content"]?.stringValue else {
-                    throw TemplateError.invalidConfiguration("tokenizer_config.json: \(name) has no string \"content\"")
-                }
-                tokens[name] = content
-            case .null?, nil: break
-            case let other?: throw TemplateError.invalidConfiguration("tokenizer_config.json: \(name) is a \(other.typeName)")
+            if let token = try specialToken(name, in: legacyMap, file: "special_tokens_map.json")
+                ?? specialToken(name, in: config, file: "tokenizer_config.json") {
+                tokens[name] = token
             }
         }
         let jinjaURL = modelDirectory.appendingPathComponent("chat_template.jinja")
         if FileManager.default.fileExists(atPath: jinjaURL.path) {
-            return try ChatTemplate(source: String(contentsOf: jinjaURL, encoding: .utf8), specialTokens: tokens)
+            let source: String
+            do {
+                source = try String(contentsOf: jinjaURL, encoding: .utf8)
+            } catch {
+                throw TemplateError.invalidConfiguration("chat_template.jinja cannot be read as UTF-8 text: \(error)")
+            }
+            return try ChatTemplate(source: source, specialTokens: tokens)
         }
         switch config?["chat_template"] {
         case .string(let source)?:
@@ -81,6 +73,35 @@ public struct ChatTemplate: Sendable {
             return nil
         case let other?:
             throw TemplateError.invalidConfiguration("tokenizer_config.json: chat_template is a \(other.typeName)")
+        }
+    }
+
+    /// The JSON object in `url`; nil when the file does not exist.
+    private static func readObject(_ url: URL) throws -> JSONObject? {
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        let parsed: JSONValue
+        do {
+            parsed = try JSONValue.parse(Data(contentsOf: url))
+        } catch {
+            throw TemplateError.invalidConfiguration("\(url.lastPathComponent): \(error)")
+        }
+        guard let object = parsed.objectValue else {
+            throw TemplateError.invalidConfiguration("\(url.lastPathComponent) is not a JSON object")
+        }
+        return object
+    }
+
+    /// A special token given as a string or as an AddedToken object `{"content": ...}`; nil when absent or null.
+    private static func specialToken(_ name: String, in object: JSONObject?, file: String) throws -> String? {
+        switch object?[name] {
+        case .string(let s)?: return s
+        case .object(let added)?:
+            guard let content = added["content"]?.stringValue else {
+                throw TemplateError.invalidConfiguration("\(file): \(name) has no string \"content\"")
+            }
+            return content
+        case .null?, nil: return nil
+        case let other?: throw TemplateError.invalidConfiguration("\(file): \(name) is a \(other.typeName)")
         }
     }
 

@@ -6,10 +6,13 @@ import Formats
 import Foundation
 import Testing
 
-private func modelDirectory(config: String?, jinja: String? = nil) throws -> URL {
+private func modelDirectory(config: String?, jinja: String? = nil, specialTokensMap: String? = nil) throws -> URL {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eckart-chat-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     if let config { try config.write(to: directory.appendingPathComponent("tokenizer_config.json"), atomically: true, encoding: .utf8) }
+    if let specialTokensMap {
+        try specialTokensMap.write(to: directory.appendingPathComponent("special_tokens_map.json"), atomically: true, encoding: .utf8)
+    }
     if let jinja { try jinja.write(to: directory.appendingPathComponent("chat_template.jinja"), atomically: true, encoding: .utf8) }
     return directory
 }
@@ -24,6 +27,21 @@ private func modelDirectory(config: String?, jinja: String? = nil) throws -> URL
     let template = try #require(try ChatTemplate.load(modelDirectory: directory))
     #expect(template.specialTokens == ["bos_token": "<s>", "eos_token": "</s>"])
     #expect(try template.render(messages: [["role": "user", "content": "hi"]], addGenerationPrompt: false) == "<s>[user]hi</s>")
+}
+
+@Test func legacySpecialTokensMapWinsOnlyWithoutAddedTokensDecoder() throws {
+    // transformers 5 merges special_tokens_map.json over tokenizer_config.json, unless the config has
+    // added_tokens_decoder (then the map is not read).
+    let source = #""chat_template": "{{ bos_token }}|{{ eos_token }}|{{ unk_token }}""#
+    let map = #"{"bos_token": {"content": "<s>", "lstrip": false}, "eos_token": "<map-eos>", "unk_token": "<unk>"}"#
+    let legacy = try modelDirectory(config: "{\"eos_token\": \"</s>\", \(source)}", specialTokensMap: map)
+    let modern = try modelDirectory(config: "{\"added_tokens_decoder\": {}, \"eos_token\": \"</s>\", \(source)}", specialTokensMap: map)
+    defer {
+        try? FileManager.default.removeItem(at: legacy)
+        try? FileManager.default.removeItem(at: modern)
+    }
+    #expect(try #require(try ChatTemplate.load(modelDirectory: legacy)).render(messages: [], addGenerationPrompt: false) == "<s>|<map-eos>|<unk>")
+    #expect(try #require(try ChatTemplate.load(modelDirectory: modern)).render(messages: [], addGenerationPrompt: false) == "|</s>|")
 }
 
 @Test func loadsTheDefaultOfTheListForm() throws {
