@@ -125,6 +125,10 @@ enum TemplateFilters {
             var out: [TemplateValue] = []
             for item in try value.iterate() {
                 let key = sortKey(try attribute.map { try lookup(item, $0) } ?? item, caseSensitive)
+                switch key {
+                case .list, .dict, .namespace: throw ValueFailure.runtime("unhashable type: '\(key.typeName)'")
+                default: break
+                }
                 if !seen.contains(where: { $0.pyEquals(key) }) {
                     seen.append(key)
                     out.append(item)
@@ -132,9 +136,10 @@ enum TemplateFilters {
             }
             return .list(out)
         case "select", "reject", "selectattr", "rejectattr":
-            return .list(try selectOrReject(name, value, call))
+            // jinja2 iterates only a truthy value (`if value: for item in value`), so None selects nothing.
+            return .list(value.isTruthy ? try selectOrReject(name, value, call) : [])
         case "map":
-            return .list(try map(value, call))
+            return .list(value.isTruthy ? try map(value, call) : [])
         case "attr":
             guard let attribute = try call.string(0, "name") else { throw ValueFailure.runtime("attr() needs a name") }
             return try value.attribute(attribute)

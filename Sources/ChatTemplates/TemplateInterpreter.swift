@@ -218,6 +218,13 @@ struct TemplateInterpreter {
 
     // MARK: - Expressions
 
+    private static func isLiteralOrAbsent(_ expr: Expr?) -> Bool {
+        guard let expr else { return true }
+        if case .literal = expr { return true }
+        if case .negate(.literal, _) = expr { return true }
+        return false
+    }
+
     /// Call arguments with `*items` and `**mapping` expanded.
     private func evaluateArguments(_ args: [Expr], _ kwargs: [(String, Expr)], _ scope: Scope, at offset: Int) throws
         -> ([TemplateValue], [(String, TemplateValue)]) {
@@ -274,6 +281,12 @@ struct TemplateInterpreter {
         case .slice(let target, let start, let stop, let step, let offset):
             let value = try evaluate(target, scope)
             let bounds = try [start, stop, step].map { try $0.map { try evaluate($0, scope) } ?? .none }
+            if case .literal = target, [start, stop, step].allSatisfy(Self.isLiteralOrAbsent) {
+                // jinja2 folds a constant slice at compile time through its getitem, which turns the
+                // TypeError of slicing a number into Undefined; other slices raise.
+                if let sliced = try? value.slice(bounds[0], bounds[1], bounds[2]) { return sliced }
+                return .undefined(hint: "'\(value.typeName) object' has no attribute 'slice'")
+            }
             return try located(offset) { try value.slice(bounds[0], bounds[1], bounds[2]) }
         case .call(let callee, let args, let kwargs, let offset):
             let function = try evaluate(callee, scope)

@@ -581,7 +581,7 @@ struct TemplateParser {
                     let (positional, keywords) = try parseArguments()
                     guard keywords.isEmpty else { throw map.unsupported("keyword arguments to tests are not supported", at: offset) }
                     args = positional
-                } else if startsTestArgument() {
+                } else if try startsTestArgument() {
                     args = [try parsePostfix(try parsePrimary())]
                 }
                 node = .test(node, name, args, negated: negated, at: offset)
@@ -593,10 +593,14 @@ struct TemplateParser {
         }
     }
 
-    /// jinja2 reads one bare argument after a test name (`is divisibleby 3`, `is equalto 'x'`).
-    private func startsTestArgument() -> Bool {
+    /// jinja2 reads one bare argument after a test name (`is divisibleby 3`, `is equalto 'x'`): any
+    /// primary except the names `else`, `or` and `and` (so `x is odd if y` reads `if` as the argument and
+    /// fails, as in jinja2).
+    private func startsTestArgument() throws -> Bool {
         switch current.kind {
-        case .name(let name): return !["else", "or", "and", "if", "in", "not", "is"].contains(name)
+        case .name(let name):
+            if name == "is" { throw map.syntax("You cannot chain multiple tests with is", at: current.offset) }
+            return !["else", "or", "and"].contains(name)
         case .string, .integer, .float: return true
         case .op(let op): return op == "[" || op == "{"
         default: return false

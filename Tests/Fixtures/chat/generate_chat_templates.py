@@ -17,6 +17,7 @@ Run: /work/venv/bin/python Tests/Fixtures/chat/generate_chat_templates.py
 """
 import datetime
 import hashlib
+import random
 import json
 import pathlib
 
@@ -194,6 +195,53 @@ ENGINE_CASES = [
 ]
 
 
+# Random expressions (fixed seed) over the values of RANDOM_CONTEXT, for a differential check of
+# operators, filters, tests, subscripts and Python's str() beyond the hand-written cases. Many fail in
+# jinja2 (type errors); the engine must fail on exactly those.
+RANDOM_CONTEXT = {
+    "s": "Grüße, 'World' \"x\" 👋\n", "e": "", "n": 7, "m": -3, "f": 2.5, "z": 0, "t": True, "u": None,
+    "l": [3, "b", 1.5, None, ["x"]], "nums": [4, -2, 9, 0], "words": ["beta", "Alpha", "alpha", "Gamma"],
+    "d": {"role": "user", "content": "hi", "n": 2, "nested": {"k": [1, 2]}},
+    "ms": [{"role": "system", "content": "S"}, {"role": "user", "content": "U"}, {"role": "assistant", "content": "A"}],
+}
+RANDOM_ATOMS = ["s", "e", "n", "m", "f", "z", "t", "u", "l", "nums", "words", "d", "ms", "missing", "1", "0", "-4", "2.0",
+                "0.1", "1e3", "'ab'", "\"q'\"", "''", "none", "true", "false", "[1, 'a']", "[]", "{'k': 1}", "(1, 2)"]
+RANDOM_BINARY = ["+", "-", "*", "/", "//", "%", "**", "~", "==", "!=", "<", ">", "<=", ">=", "in", "not in", "and", "or"]
+# (`unique`, `reverse` and `items` return generators in jinja2, which print as their memory address, so
+# they are only used through `| list`.)
+RANDOM_FILTERS = ["length", "upper", "lower", "trim", "first", "last", "join", "join(', ')", "reverse | list", "list", "sort",
+                  "unique | list", "tojson", "string", "int", "float", "abs", "round", "default('D')", "items | list", "title",
+                  "capitalize", "sum", "min", "max", "dictsort", "count", "tojson(indent=1)", "replace('a', 'o')",
+                  "selectattr('role', 'eq', 'user') | list", "map(attribute='role') | list", "e"]
+RANDOM_TESTS = ["defined", "none", "string", "number", "integer", "float", "mapping", "iterable", "sequence", "boolean",
+                "odd", "even", "true", "false", "lower", "upper", "divisibleby(2)", "eq 7", "in [1, 7]"]
+RANDOM_POSTFIX = ["[0]", "[-1]", "[1:]", "[::-1]", "[:2]", ".role", "['content']", ".nested.k", ".upper()", ".strip()",
+                  ".split(',')", ".startswith('G')", ".get('n')", ".items() | list", ".keys() | list", "[1]"]
+
+
+def random_expression(rng, depth=0):
+    roll = rng.random()
+    if depth > 2 or roll < 0.3:
+        return rng.choice(RANDOM_ATOMS)
+    if roll < 0.55:
+        return f"{random_expression(rng, depth + 1)} {rng.choice(RANDOM_BINARY)} {random_expression(rng, depth + 1)}"
+    if roll < 0.7:
+        return f"({random_expression(rng, depth + 1)}) | {rng.choice(RANDOM_FILTERS)}"
+    if roll < 0.8:
+        negated = " not" if rng.random() < 0.3 else ""
+        return f"({random_expression(rng, depth + 1)}) is{negated} {rng.choice(RANDOM_TESTS)}"
+    if roll < 0.9:
+        return f"({random_expression(rng, depth + 1)}){rng.choice(RANDOM_POSTFIX)}"
+    if roll < 0.95:
+        return f"not {random_expression(rng, depth + 1)}"
+    return f"{random_expression(rng, depth + 1)} if {random_expression(rng, depth + 1)} else {random_expression(rng, depth + 1)}"
+
+
+def random_cases(count=400, seed=20261123):
+    rng = random.Random(seed)
+    return [(f"random-{i:03d}", "{{ " + random_expression(rng) + " }}", RANDOM_CONTEXT) for i in range(count)]
+
+
 def render(template, messages, add_generation_prompt, context):
     context = dict(context)
     tools = context.pop("tools", None)
@@ -236,7 +284,7 @@ def main():
                     "context": base, **result,
                 })
     engine_cases = []
-    for name, template, variables in ENGINE_CASES:
+    for name, template, variables in ENGINE_CASES + random_cases():
         for add_generation_prompt in (False,):
             result = render(template, [], add_generation_prompt, variables)
             engine_cases.append({"name": name, "template": template, "context": variables, **result})
