@@ -123,3 +123,16 @@ func pySplitLines(_ s: String) -> [String] {
     lines.append(String(current))
     return lines
 }
+
+/// Python's `str.islower()` / `str.isupper()`: at least one cased character, and none of the other case
+/// (title case counts as upper for `islower` and as lower for `isupper`).
+func pyIsCase(_ s: String, lower: Bool) -> Bool {
+    var sawCased = false
+    for c in s.unicodeScalars where c.properties.isCased {
+        sawCased = true
+        let isUpperOrTitle = c.properties.isUppercase || c.properties.generalCategory == .titlecaseLetter
+        let isLowerOrTitle = c.properties.isLowercase || c.properties.generalCategory == .titlecaseLetter
+        if lower ? isUpperOrTitle : isLowerOrTitle { return false }
+    }
+    return sawCased
+}

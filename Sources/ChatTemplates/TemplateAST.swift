@@ -40,7 +40,12 @@ enum AssignTarget: Sendable {
 
 indirect enum Node: Sendable {
     case text(String)
-    case output(Expr)
+    /// `{{ expr }}`. jinja2 first tries to evaluate an output expression at compile time (`as_const`:
+    /// literals and operators, short-circuiting, no variables or calls) and only compiles it when that
+    /// fails. The two agree except for slices: folded, they go through getitem, so slicing a number gives
+    /// Undefined; compiled, they raise. `foldable` marks expressions with a slice, which the interpreter
+    /// evaluates the folding way first.
+    case output(Expr, foldable: Bool)
     case ifChain([(Expr, [Node])], otherwise: [Node])
     case forLoop(AssignTarget, Expr, filter: Expr?, body: [Node], otherwise: [Node], at: Int)
     case set(AssignTarget, Expr, at: Int)
@@ -51,4 +56,33 @@ indirect enum Node: Sendable {
     case macro(String, [(String, Expr?)], [Node], at: Int)
     /// `{% call [(params)] macro(args) %}body{% endcall %}`: the call, and the body as `caller`.
     case callBlock(Expr, [(String, Expr?)], [Node], at: Int)
+}
+
+extension Expr {
+    var isLiteral: Bool {
+        if case .literal = self { return true }
+        return false
+    }
+
+    /// True when the expression has a slice somewhere: the one construct jinja2 evaluates differently when
+    /// it folds a `{{ }}` expression at compile time (see `Node.output`).
+    var containsSlice: Bool {
+        func any(_ exprs: [Expr?]) -> Bool { exprs.contains { $0?.containsSlice ?? false } }
+        switch self {
+        case .slice: return true
+        case .literal, .name: return false
+        case .starred(let inner, _): return inner.containsSlice
+        case .list(let items, _), .tuple(let items, _): return any(items)
+        case .dict(let pairs, _): return any(pairs.flatMap { [$0.0, $0.1] })
+        case .attribute(let target, _, _): return target.containsSlice
+        case .item(let target, let key, _): return any([target, key])
+        case .call(let target, let args, let kwargs, _), .filter(let target, _, let args, let kwargs, _):
+            return any([target] + args + kwargs.map(\.1))
+        case .test(let target, _, let args, _, _): return any([target] + args)
+        case .not(let operand, _), .negate(let operand, _), .plus(let operand, _): return operand.containsSlice
+        case .binary(_, let left, let right, _), .and(let left, let right, _), .or(let left, let right, _): return any([left, right])
+        case .compare(let first, let rest, _): return any([first] + rest.map(\.1))
+        case .conditional(let condition, let then, let otherwise, _): return any([condition, then, otherwise])
+        }
+    }
 }

@@ -58,8 +58,9 @@ enum TemplateFilters {
             let fallback = call.value(0, "default_value") ?? .string("")
             if value.isUndefined || (call.bool(1, "boolean", false) && !value.isTruthy) { return fallback }
             return value
-        case "int": return try toInt(value, call)
+        case "int": return try toInt(try value.defined(), call)
         case "float":
+            _ = try value.defined()  // int() and float() of Undefined fail in jinja2
             if let n = value.number { return .float(n) }
             if case .string(let s) = value, let f = Double(pyStrip(s, nil, leading: true, trailing: true)) { return .float(f) }
             return call.value(0, "default") ?? .float(0)
@@ -74,9 +75,11 @@ enum TemplateFilters {
             }
         case "round":
             try call.check(max: 2, names: ["precision", "method"])
-            guard let n = value.number else { throw ValueFailure.runtime("round: \(value.typeName) is not a number") }
+            guard let n = try value.defined().number else { throw ValueFailure.runtime("type \(value.typeName) doesn't define __round__ method") }
             let precision = try call.int(0, "precision") ?? 0
             let method = try call.string(1, "method") ?? "common"
+            // Python's round() of an int (or bool) is an int; math.floor/ceil over 10**precision give floats.
+            if method == "common", let i = value.integer, precision >= 0 { return .int(i) }
             let scale = pow(10.0, Double(precision))
             let rule: FloatingPointRoundingRule
             switch method {
@@ -344,7 +347,17 @@ enum TemplateFilters {
 
     // MARK: - Tests
 
+    /// Tests that take one argument; the others take none (jinja2 raises TypeError for a wrong count).
+    private static let oneArgumentTests: Set<String> = [
+        "divisibleby", "eq", "equalto", "==", "ne", "!=", "lt", "lessthan", "<", "gt", "greaterthan", ">", "le", "<=",
+        "ge", ">=", "in", "sameas",
+    ]
+
     static func test(_ name: String, _ value: TemplateValue, _ args: [TemplateValue]) throws -> Bool {
+        let expected = oneArgumentTests.contains(name) ? 1 : 0
+        guard args.count == expected else {
+            throw ValueFailure.runtime("test_\(name)() takes \(expected + 1) positional argument(s) but \(args.count + 1) were given")
+        }
         func argument() throws -> TemplateValue {
             guard let first = args.first else { throw ValueFailure.runtime("test '\(name)' needs an argument") }
             return first
@@ -370,18 +383,18 @@ enum TemplateFilters {
         case "mapping": if case .dict = value { return true } else { return false }
         case "iterable", "sequence":
             switch value {
-            case .undefined: return name == "iterable"
+            case .undefined: return true  // Undefined has __iter__, __len__ and __getitem__
             case .string, .list, .tuple, .dict: return true
             default: return false
             }
         case "callable": if case .callable = value { return true } else { return false }
         case "escaped": return false
         case "odd", "even":
-            guard let i = value.integer else { throw ValueFailure.runtime("test '\(name)' needs an integer, not \(value.typeName)") }
-            return (i % 2 != 0) == (name == "odd")
+            // jinja2: `value % 2 == 1` / `value % 2 == 0` with Python's `%` (so floats work too).
+            let remainder = try TemplateOperators.binary("%", value, .int(2))
+            return remainder.pyEquals(.int(name == "odd" ? 1 : 0))
         case "divisibleby":
-            guard let i = value.integer, let n = try argument().integer, n != 0 else { throw ValueFailure.runtime("divisibleby needs non-zero integers") }
-            return i.remainderReportingOverflow(dividingBy: n).partialValue == 0
+            return try TemplateOperators.binary("%", value, try argument()).pyEquals(.int(0))
         case "eq", "equalto", "==": return value.pyEquals(try argument())
         case "ne", "!=": return !value.pyEquals(try argument())
         case "lt", "lessthan", "<": return try ordered { $0.pyLess($1) }
@@ -389,8 +402,8 @@ enum TemplateFilters {
         case "le", "<=": return try ordered { a, b in b.pyLess(a).map { !$0 } }
         case "ge", ">=": return try ordered { a, b in a.pyLess(b).map { !$0 } }
         case "in": return try TemplateOperators.contains(try argument(), value)
-        case "lower": return value.pyStr == pyLower(value.pyStr) && { if case .string = value { return true } else { return false } }()
-        case "upper": return value.pyStr == pyUpper(value.pyStr) && { if case .string = value { return true } else { return false } }()
+        case "lower": return pyIsCase(value.pyStr, lower: true)
+        case "upper": return pyIsCase(value.pyStr, lower: false)
         case "sameas":
             let other = try argument()
             switch (value, other) {

@@ -37,15 +37,19 @@ final class RenderState {
 struct TemplateInterpreter {
     let map: SourceMap
     let state: RenderState
+    /// Evaluating as jinja2's compile-time `as_const`: variables and calls are impossible, slices go
+    /// through getitem.
+    let folding: Bool
     var output = ""
 
     private enum Flow {
         case normal, breakLoop, continueLoop
     }
 
-    init(map: SourceMap, state: RenderState = RenderState()) {
+    init(map: SourceMap, state: RenderState = RenderState(), folding: Bool = false) {
         self.map = map
         self.state = state
+        self.folding = folding
     }
 
     mutating func render(_ nodes: [Node], scope: Scope) throws {
@@ -64,8 +68,13 @@ struct TemplateInterpreter {
         switch node {
         case .text(let text):
             output += text
-        case .output(let expr):
-            output += try evaluate(expr, scope).pyStr
+        case .output(let expr, let foldable):
+            // jinja2's compile-time folding (see Node.output); any failure there falls back to rendering.
+            if foldable, let folded = try? TemplateInterpreter(map: map, state: state, folding: true).evaluateNode(expr, scope) {
+                output += folded.pyStr
+            } else {
+                output += try evaluate(expr, scope).pyStr
+            }
         case .ifChain(let branches, let otherwise):
             for (condition, body) in branches where try evaluate(condition, scope).isTruthy {
                 return try execute(body, scope)
@@ -218,13 +227,6 @@ struct TemplateInterpreter {
 
     // MARK: - Expressions
 
-    private static func isLiteralOrAbsent(_ expr: Expr?) -> Bool {
-        guard let expr else { return true }
-        if case .literal = expr { return true }
-        if case .negate(.literal, _) = expr { return true }
-        return false
-    }
-
     /// Call arguments with `*items` and `**mapping` expanded.
     private func evaluateArguments(_ args: [Expr], _ kwargs: [(String, Expr)], _ scope: Scope, at offset: Int) throws
         -> ([TemplateValue], [(String, TemplateValue)]) {
@@ -251,12 +253,23 @@ struct TemplateInterpreter {
     }
 
     func evaluate(_ expr: Expr, _ scope: Scope) throws -> TemplateValue {
+        // jinja2's optimizer replaces a constant subexpression by its value when that value is a plain
+        // literal (`has_safe_repr`); this only changes results where a slice is involved (Node.output).
+        if !folding, expr.containsSlice, !expr.isLiteral,
+           let folded = try? TemplateInterpreter(map: map, state: state, folding: true).evaluateNode(expr, scope), folded.hasSafeRepr {
+            return folded
+        }
+        return try evaluateNode(expr, scope)
+    }
+
+    private func evaluateNode(_ expr: Expr, _ scope: Scope) throws -> TemplateValue {
         switch expr {
         case .starred(_, let offset):
             throw map.syntax("'*' is only allowed among call arguments", at: offset)
         case .literal(let literal, _):
             return TemplateValue(literal)
-        case .name(let name, _):
+        case .name(let name, let offset):
+            if folding { throw map.runtime("not a constant", at: offset) }
             return scope.lookup(name) ?? .undefined(hint: "'\(name)' is undefined")
         case .list(let items, _):
             return .list(try items.map { try evaluate($0, scope) })
@@ -281,14 +294,14 @@ struct TemplateInterpreter {
         case .slice(let target, let start, let stop, let step, let offset):
             let value = try evaluate(target, scope)
             let bounds = try [start, stop, step].map { try $0.map { try evaluate($0, scope) } ?? .none }
-            if case .literal = target, [start, stop, step].allSatisfy(Self.isLiteralOrAbsent) {
-                // jinja2 folds a constant slice at compile time through its getitem, which turns the
-                // TypeError of slicing a number into Undefined; other slices raise.
+            if folding {
+                _ = try located(offset) { try value.defined() }
                 if let sliced = try? value.slice(bounds[0], bounds[1], bounds[2]) { return sliced }
                 return .undefined(hint: "'\(value.typeName) object' has no attribute 'slice'")
             }
             return try located(offset) { try value.slice(bounds[0], bounds[1], bounds[2]) }
         case .call(let callee, let args, let kwargs, let offset):
+            if folding { throw map.runtime("not a constant", at: offset) }
             let function = try evaluate(callee, scope)
             let (argValues, kwargValues) = try evaluateArguments(args, kwargs, scope, at: offset)
             return try located(offset) {
@@ -299,6 +312,10 @@ struct TemplateInterpreter {
                 }
             }
         case .filter(let target, let name, let args, let kwargs, let offset):
+            // select, reject, selectattr, rejectattr and map need the render context in jinja2: never folded.
+            if folding && ["select", "reject", "selectattr", "rejectattr", "map"].contains(name) {
+                throw map.runtime("not a constant", at: offset)
+            }
             let value = try evaluate(target, scope)
             let (argValues, kwargValues) = try evaluateArguments(args, kwargs, scope, at: offset)
             let call = Arguments(argValues, kwargValues, function: name)
@@ -346,7 +363,10 @@ struct TemplateInterpreter {
             return l.isTruthy ? l : try evaluate(right, scope)
         case .conditional(let condition, let then, let otherwise, _):
             if try evaluate(condition, scope).isTruthy { return try evaluate(then, scope) }
-            guard let otherwise else { return .undefined(hint: "the inline if-expression evaluated to false and no else section was defined.") }
+            guard let otherwise else {
+                if folding { throw map.runtime("not a constant", at: 0) }
+                return .undefined(hint: "the inline if-expression evaluated to false and no else section was defined.")
+            }
             return try evaluate(otherwise, scope)
         }
     }

@@ -61,6 +61,7 @@ extension TemplateValue {
             break
         }
         if case .string(let name) = key { return try attribute(name) }
+        if let i = key.integer { return .undefined(hint: "\(jinjaObjectName) has no element \(i)") }
         return .undefined(hint: "'\(jinjaObjectName)' has no attribute \(key.pyRepr)")
     }
 

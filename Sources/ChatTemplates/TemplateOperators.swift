@@ -21,6 +21,12 @@ enum TemplateOperators {
             return .string(String(repeating: s, count: try repeatCount(left.integer!, s.utf8.count)))
         case ("*", .list(let l), _) where right.integer != nil:
             return .list(Array(repeatElement(l, count: try repeatCount(right.integer!, l.count)).joined()))
+        case ("*", _, .list(let l)) where left.integer != nil:
+            return .list(Array(repeatElement(l, count: try repeatCount(left.integer!, l.count)).joined()))
+        case ("*", .tuple(let l), _) where right.integer != nil:
+            return .tuple(Array(repeatElement(l, count: try repeatCount(right.integer!, l.count)).joined()))
+        case ("*", _, .tuple(let l)) where left.integer != nil:
+            return .tuple(Array(repeatElement(l, count: try repeatCount(left.integer!, l.count)).joined()))
         default: break
         }
         if let a = left.integer, let b = right.integer {
@@ -33,7 +39,10 @@ enum TemplateOperators {
                 return .float(Double(a) / Double(b))
             case "//", "%":
                 guard b != 0 else { throw ValueFailure.runtime("integer division or modulo by zero") }
-                guard !(a == .min && b == -1) else { throw ValueFailure.unsupported("integer overflow in '\(op)'") }
+                if a == .min && b == -1 {
+                    if op == "%" { return .int(0) }
+                    throw ValueFailure.unsupported("integer overflow in '\(op)'")
+                }
                 var q = a / b, r = a % b
                 if r != 0 && (r < 0) != (b < 0) {
                     q -= 1
@@ -74,7 +83,16 @@ enum TemplateOperators {
         if op == "+", case .string = left {
             throw ValueFailure.runtime("can only concatenate str (not \"\(right.typeName)\") to str")
         }
-        if op == "%", case .string = left {
+        if op == "%", case .string(let format) = left {
+            guard format.unicodeScalars.contains("%") else {
+                // Without conversion specifiers Python returns the text when the argument is a mapping or
+                // indexable (not a str), or an empty tuple; anything else is left unconverted.
+                switch right {
+                case .dict, .list: return left
+                case .tuple(let items) where items.isEmpty: return left
+                default: throw ValueFailure.runtime("not all arguments converted during string formatting")
+                }
+            }
             throw ValueFailure.unsupported("printf-style string formatting with '%' is not supported")
         }
         throw ValueFailure.runtime("unsupported operand type(s) for \(op): '\(left.typeName)' and '\(right.typeName)'")
@@ -106,7 +124,11 @@ enum TemplateOperators {
             if n.isEmpty { return true }
             return try pySplit(s, n, maxSplit: 1).count > 1
         case .list(let l), .tuple(let l): return l.contains { $0.pyEquals(needle) }
-        case .dict(let d): return d[needle] != nil
+        case .dict(let d):
+            switch needle {
+            case .list, .dict, .namespace: throw ValueFailure.runtime("unhashable type: '\(needle.typeName)'")
+            default: return d[needle] != nil
+            }
         case .undefined: return false
         default: throw ValueFailure.runtime("argument of type '\(haystack.typeName)' is not iterable")
         }

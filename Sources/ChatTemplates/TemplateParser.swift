@@ -55,7 +55,7 @@ struct TemplateParser {
                 _ = advance()
                 let expr = try parseTuple(withCondexpr: true)
                 try expect(.variableEnd, "'}}'")
-                nodes.append(.output(expr))
+                nodes.append(.output(expr, foldable: expr.containsSlice))
             case .blockBegin:
                 _ = advance()
                 guard case .name(let tag) = current.kind else { throw map.syntax("tag name expected", at: current.offset) }
@@ -483,6 +483,10 @@ struct TemplateParser {
         let offset = advance().offset
         var parts: [Expr?] = [nil]
         var colons = 0
+        if isOp("]") {  // `x[]` subscripts with an empty tuple, as jinja2 parses it
+            _ = advance()
+            return .item(target, .tuple([], at: offset), at: offset)
+        }
         while !isOp("]") {
             if isOp(":") {
                 _ = advance()
@@ -492,8 +496,17 @@ struct TemplateParser {
                 continue
             }
             guard parts[parts.count - 1] == nil else { throw map.syntax("expected ']'", at: current.offset) }
-            if isOp(",") { throw map.unsupported("tuple subscripts are not supported", at: current.offset) }
             parts[parts.count - 1] = try parseCondexpr()
+            if colons == 0 && isOp(",") {  // `x[a, b]`: a tuple key
+                var items = [parts[0]!]
+                while isOp(",") {
+                    _ = advance()
+                    if isOp("]") { break }
+                    items.append(try parseCondexpr())
+                }
+                try expect(.op("]"), "']'")
+                return .item(target, .tuple(items, at: offset), at: offset)
+            }
         }
         _ = advance()
         if colons == 0 {

@@ -125,6 +125,17 @@ enum TemplateValue {
         return self
     }
 
+    /// jinja2's `has_safe_repr`: values its optimizer may turn into a constant (None, bool, numbers,
+    /// strings, and lists, tuples and dicts of them).
+    var hasSafeRepr: Bool {
+        switch self {
+        case .none, .bool, .int, .float, .string: return true
+        case .list(let items), .tuple(let items): return items.allSatisfy(\.hasSafeRepr)
+        case .dict(let d): return d.entries.allSatisfy { $0.key.hasSafeRepr && $0.value.hasSafeRepr }
+        case .undefined, .namespace, .callable: return false
+        }
+    }
+
     /// Python truthiness.
     var isTruthy: Bool {
         switch self {

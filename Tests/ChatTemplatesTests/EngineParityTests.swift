@@ -1,7 +1,7 @@
 // The engine's semantics, case by case, against jinja2 as transformers configures it: small templates
 // for whitespace control, trim/lstrip blocks, Python's str() of values, operator precedence, loops,
-// scoping, namespace, filters, tests and methods, each rendered by generate_chat_templates.py
-// (expected.json, "engine_cases"). Where jinja2 refuses a template at compile time, so must we; where it
+// scoping, namespace, macros, filters, tests and methods, plus 1500 random expressions (fixed seed) over
+// mixed values, each rendered by generate_chat_templates.py (expected.json, "engine_cases"). Where jinja2 refuses a template at compile time, so must we; where it
 // fails while rendering, so must we (with the same message for raise_exception).
 import ChatTemplates
 import FixtureSupport
@@ -21,9 +21,12 @@ struct EngineCase: CustomTestStringConvertible, Sendable {
 
     static func all() throws -> [EngineCase] {
         let document = try JSONValue.parse(Data(contentsOf: ChatFixtures.directory.appendingPathComponent("expected.json")))
+        let randomContext = document["random_context"]!.objectValue!
         return document["engine_cases"]!.arrayValue!.map { c in
-            EngineCase(name: c["name"]!.stringValue!, template: c["template"]!.stringValue!,
-                       context: Dictionary(uniqueKeysWithValues: c["context"]!.objectValue!.members.map { ($0.key, $0.value) }),
+            // Random cases say "random" and share the document's random_context.
+            let context = c["context"]!.objectValue ?? randomContext
+            return EngineCase(name: c["name"]!.stringValue!, template: c["template"]!.stringValue!,
+                       context: Dictionary(uniqueKeysWithValues: context.members.map { ($0.key, $0.value) }),
                        rendered: c["rendered"]?.stringValue, errorKind: c["error"]?["kind"]?.stringValue,
                        errorMessage: c["error"]?["message"]?.stringValue)
         }
