@@ -59,17 +59,40 @@ indirect enum Node: Sendable {
 }
 
 extension Expr {
+    /// No variables and no calls: what jinja2's optimizer can evaluate at compile time (approximately; it
+    /// also folds branches that are never taken).
+    var isStaticConstant: Bool {
+        func all(_ exprs: [Expr?]) -> Bool { exprs.allSatisfy { $0?.isStaticConstant ?? true } }
+        switch self {
+        case .literal: return true
+        case .name, .call, .starred: return false
+        case .list(let items, _), .tuple(let items, _): return all(items)
+        case .dict(let pairs, _): return all(pairs.flatMap { [$0.0, $0.1] })
+        case .attribute(let target, _, _): return target.isStaticConstant
+        case .item(let target, let key, _): return all([target, key])
+        case .slice(let target, let start, let stop, let step, _): return all([target, start, stop, step])
+        case .filter(let target, let name, let args, let kwargs, _):
+            return !["select", "reject", "selectattr", "rejectattr", "map"].contains(name) && all([target] + args + kwargs.map(\.1))
+        case .test(let target, _, let args, _, _): return all([target] + args)
+        case .not(let operand, _), .negate(let operand, _), .plus(let operand, _): return operand.isStaticConstant
+        case .binary(_, let left, let right, _), .and(let left, let right, _), .or(let left, let right, _): return all([left, right])
+        case .compare(let first, let rest, _): return all([first] + rest.map(\.1))
+        case .conditional(let condition, let then, let otherwise, _): return all([condition, then, otherwise])
+        }
+    }
+
     var isLiteral: Bool {
         if case .literal = self { return true }
         return false
     }
 
-    /// True when the expression has a slice somewhere: the one construct jinja2 evaluates differently when
-    /// it folds a `{{ }}` expression at compile time (see `Node.output`).
+    /// True when the expression has a construct jinja2 evaluates differently when it folds a constant at
+    /// compile time (see `Node.output`): a slice, or `**` after a constant operand.
     var containsSlice: Bool {
         func any(_ exprs: [Expr?]) -> Bool { exprs.contains { $0?.containsSlice ?? false } }
         switch self {
         case .slice: return true
+        case .binary("**", let left, _, _) where left.isStaticConstant: return true
         case .literal, .name: return false
         case .starred(let inner, _): return inner.containsSlice
         case .list(let items, _), .tuple(let items, _): return any(items)

@@ -227,6 +227,14 @@ struct TemplateInterpreter {
 
     // MARK: - Expressions
 
+    private func isNegativeNumber(_ value: TemplateValue) -> Bool {
+        switch value {
+        case .int(let i): return i < 0
+        case .float(let f): return f.sign == .minus
+        default: return false
+        }
+    }
+
     /// Call arguments with `*items` and `**mapping` expanded.
     private func evaluateArguments(_ args: [Expr], _ kwargs: [(String, Expr)], _ scope: Scope, at offset: Int) throws
         -> ([TemplateValue], [(String, TemplateValue)]) {
@@ -346,6 +354,15 @@ struct TemplateInterpreter {
             }
         case .binary(let op, let left, let right, let offset):
             let l = try evaluate(left, scope), r = try evaluate(right, scope)
+            if op == "**", !folding, left.isStaticConstant, isNegativeNumber(l) {
+                // jinja2 writes a negative constant into its generated Python without parentheses, so at
+                // run time `-4 ** x` is -(4 ** x). (When the whole power is constant it is folded first,
+                // correctly, by the `evaluate` above.)
+                return try located(offset) {
+                    let magnitude = try TemplateOperators.binary("*", .int(-1), l)
+                    return try TemplateOperators.binary("*", .int(-1), try TemplateOperators.binary("**", magnitude, r))
+                }
+            }
             return try located(offset) { try TemplateOperators.binary(op, l, r) }
         case .compare(let first, let rest, let offset):
             var left = try evaluate(first, scope)

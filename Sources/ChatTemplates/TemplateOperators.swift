@@ -9,6 +9,18 @@ import Foundation
 enum TemplateOperators {
     static func binary(_ op: String, _ left: TemplateValue, _ right: TemplateValue) throws -> TemplateValue {
         if op == "~" { return .string(left.pyStr + right.pyStr) }
+        if op == "%", case .string(let format) = left {
+            guard format.unicodeScalars.contains("%") else {
+                // Without conversion specifiers Python returns the text when the argument is a mapping or
+                // indexable (not a str), or an empty tuple; anything else is left unconverted.
+                switch right {
+                case .dict, .list, .undefined: return left  // Undefined has __getitem__ too
+                case .tuple(let items) where items.isEmpty: return left
+                default: throw ValueFailure.runtime("not all arguments converted during string formatting")
+                }
+            }
+            throw ValueFailure.unsupported("printf-style string formatting with '%' is not supported")
+        }
         _ = try left.defined()
         _ = try right.defined()
         switch (op, left, right) {
@@ -50,6 +62,7 @@ enum TemplateOperators {
                 }
                 return .int(op == "//" ? q : r)
             case "**":
+                if a == 0 && b < 0 { throw ValueFailure.runtime("0.0 cannot be raised to a negative power") }
                 if b >= 0 {
                     // Exponentiation by squaring; overflow is refused (Python would switch to big integers).
                     var result = 1, base = a, exponent = b
@@ -73,27 +86,18 @@ enum TemplateOperators {
                 guard b != 0 else { throw ValueFailure.runtime("float division by zero") }
                 return .float(a / b)
             case "//", "%":
-                guard b != 0 else { throw ValueFailure.runtime("float modulo") }
-                let q = (a / b).rounded(.down)
-                return .float(op == "//" ? q : a - q * b)
-            case "**": return .float(pow(a, b))
+                guard b != 0 else { throw ValueFailure.runtime("float \(op == "//" ? "floor division" : "modulo") by zero") }
+                let (q, r) = pythonFloatDivMod(a, b)
+                return .float(op == "//" ? q : r)
+            case "**":
+                if a == 0 && b < 0 { throw ValueFailure.runtime("0.0 cannot be raised to a negative power") }
+                if a < 0 && b != b.rounded() { throw ValueFailure.unsupported("a negative number to a fractional power is complex") }
+                return .float(pow(a, b))
             default: break
             }
         }
         if op == "+", case .string = left {
             throw ValueFailure.runtime("can only concatenate str (not \"\(right.typeName)\") to str")
-        }
-        if op == "%", case .string(let format) = left {
-            guard format.unicodeScalars.contains("%") else {
-                // Without conversion specifiers Python returns the text when the argument is a mapping or
-                // indexable (not a str), or an empty tuple; anything else is left unconverted.
-                switch right {
-                case .dict, .list: return left
-                case .tuple(let items) where items.isEmpty: return left
-                default: throw ValueFailure.runtime("not all arguments converted during string formatting")
-                }
-            }
-            throw ValueFailure.unsupported("printf-style string formatting with '%' is not supported")
         }
         throw ValueFailure.runtime("unsupported operand type(s) for \(op): '\(left.typeName)' and '\(right.typeName)'")
     }
@@ -157,4 +161,27 @@ enum TemplateOperators {
             return result
         }
     }
+}
+
+/// CPython's `float_divmod`: the remainder from `fmod` takes the divisor's sign, and the quotient is
+/// corrected so that `2.0 // 0.1` is 19.0 (not the 20.0 of `floor(2.0 / 0.1)`).
+func pythonFloatDivMod(_ a: Double, _ b: Double) -> (Double, Double) {
+    var mod = fmod(a, b)
+    var div = (a - mod) / b
+    if mod != 0 {
+        if (b < 0) != (mod < 0) {
+            mod += b
+            div -= 1
+        }
+    } else {
+        mod = b < 0 ? -0.0 : 0.0
+    }
+    var floorDiv: Double
+    if div != 0 {
+        floorDiv = div.rounded(.down)
+        if div - floorDiv > 0.5 { floorDiv += 1 }
+    } else {
+        floorDiv = a / b < 0 ? -0.0 : 0.0
+    }
+    return (floorDiv, mod)
 }

@@ -133,6 +133,8 @@ ENGINE_CASES = [
     # operators and precedence
     ("arith", "{{ 7 // 2 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ 7 % -3 }} {{ 2 ** 3 ** 2 }} {{ 2 ** -1 }} {{ 1 + 2 * 3 - 4 / 2 }} {{ 'ab' * 3 }} {{ [1] * 2 }} {{ 7.5 // 2 }} {{ -7.5 % 2 }}", {}),
     ("concat-binds-tighter-than-plus", "{{ 1 + 2 ~ 3 }}", {}),
+    ("pow-and-floor-division", "{{ -4 ** x }}|{{ -2 ** 2 }}|{{ (-4) ** x }}|{{ -2.5 ** x }}|{{ -x ** 2 }}|{{ 2.0 // 0.1 }}|{{ -7.5 // 2 }}|{{ 7.5 % -2 }}|{{ 2.0 % 0.1 }}", {"x": 3}),
+    ("constant-folding", "[{{ (0)[:2] }}][{{ (0)[:2] and t }}][{{ [(0)[:2]] }}][{{ ({'k': 1})[1:] | default('D') in ['D'] }}]", {"t": True}),
     ("precedence", "{{ (1 + 2) ~ 3 * 2 }} {{ not true or true }} {{ not (true and false) }} {{ 1 < 2 < 3 }} {{ 3 > 2 > 2 }} {{ -2 ** 2 }} {{ 'a' ~ (1 + 2) }} {{ 2 * 3 ~ 4 }} {{ 1 if false else 2 if false else 3 }} {{ 'x' if 1 in [1] }}", {}),
     ("filter-binds-tight", "{{ 'a' + ' b ' | trim + 'c' }} {{ -3 | abs }} {{ [3, 1] | sort | first + 1 }} {{ 'ab' | upper ~ 'cd' }}", {}),
     ("compare", "{{ 1 == 1.0 }} {{ true == 1 }} {{ 'a' < 'b' }} {{ [1, 2] < [1, 3] }} {{ {'a': 1} == {'a': 1} }} {{ none == none }} {{ 'a' != 'a' }} {{ 'é' > 'z' }}", {}),
