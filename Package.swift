@@ -27,6 +27,8 @@ let package = Package(
         // PEFT LoRA / DoRA adapters: loading, validation, unmerged and merged application.
         .target(name: "Adapters", dependencies: ["LinearAlgebra", "Formats", "Models"]),
         .target(name: "Tokenizers", dependencies: ["Formats"]),
+        // Jinja chat templates (the subset transformers' chat templates use), rendered as transformers does.
+        .target(name: "ChatTemplates", dependencies: ["Formats"]),
         .target(name: "HTTP"),
         // Spectra of adapter updates via QR of the factors, effective ranks, truncation error.
         .target(name: "Diagnostics", dependencies: ["LinearAlgebra", "Formats", "Adapters", "Models"]),
@@ -51,5 +53,6 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["eckart", "FixtureSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "FixtureSupport"]),
+        .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "Formats", "FixtureSupport"]),
     ]
 )

@@ -1,10 +1,10 @@
 // The committed fixtures are exactly what their scripts wrote: generate.py's MANIFEST.sha256 and
-// tokenizers/, truncation/ and generation/ scripts pin every file.
+// tokenizers/, truncation/, generation/ and chat/ scripts pin every file.
 import FixtureSupport
 import Foundation
 import Testing
 
-@Test(arguments: ["", "tokenizers", "truncation", "generation"])
+@Test(arguments: ["", "tokenizers", "truncation", "generation", "chat"])
 func fixturesMatchTheirManifest(folder: String) throws {
     let directory = folder.isEmpty ? Fixtures.directory : Fixtures.directory.appendingPathComponent(folder)
     let manifest = try String(contentsOf: directory.appendingPathComponent("MANIFEST.sha256"), encoding: .utf8)
