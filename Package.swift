@@ -33,11 +33,11 @@ let package = Package(
         // Spectra of adapter updates via QR of the factors, effective ranks, truncation error.
         .target(name: "Diagnostics", dependencies: ["LinearAlgebra", "Formats", "Adapters", "Models"]),
         // The HTTP API: routes, handlers, JSON types, scheduler, metrics.
-        .target(name: "Server", dependencies: ["HTTP", "Adapters", "Diagnostics", "Tokenizers", "Models", "Formats", "LinearAlgebra"]),
+        .target(name: "Server", dependencies: ["HTTP", "Adapters", "Diagnostics", "Tokenizers", "ChatTemplates", "Models", "Formats", "LinearAlgebra"]),
         .executableTarget(
             name: "eckart",
             dependencies: [
-                "LinearAlgebra", "Formats", "Models", "Adapters", "Diagnostics", "Tokenizers", "Server",
+                "LinearAlgebra", "Formats", "Models", "Adapters", "Diagnostics", "Tokenizers", "ChatTemplates", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "LinearAlgebra"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Adapters", "Models", "Tokenizers", "Formats", "LinearAlgebra", "FixtureSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "ChatTemplates", "Adapters", "Models", "Tokenizers", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Adapters", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "CLITests", dependencies: ["eckart", "FixtureSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),

@@ -1,5 +1,6 @@
 // `eckart serve`: load the base model once and serve adapters over HTTP until SIGINT/SIGTERM.
 import ArgumentParser
+import ChatTemplates
 import Dispatch
 import Foundation
 import LinearAlgebra
@@ -95,7 +96,17 @@ struct ServeCommand: ParsableCommand {
             if case .decoder(let decoder) = base {
                 generation = try GenerationConfig.load(directory: URL(fileURLWithPath: model), model: decoder.config)
             }
-            let server = try EckartServer(model: base, tokenizer: tokenizer, generation: generation, options: options)
+            // The model's chat_template renders /v1/chat/completions prompts. A template Eckart cannot
+            // parse disables chat (logged, naming the construct) rather than rendering wrong prompts.
+            var chatTemplate: ChatTemplate? = nil
+            do {
+                chatTemplate = try ChatTemplate.load(modelDirectory: URL(fileURLWithPath: model))
+                if chatTemplate == nil { logger.info("no chat_template: /v1/chat/completions answers 400") }
+            } catch {
+                logger.warning("chat disabled: \(error)")
+            }
+            let server = try EckartServer(model: base, tokenizer: tokenizer, generation: generation, chatRenderer: chatTemplate,
+                                          options: options)
             let report = server.startupReport
             logger.info("adapters: \(report.valid.count) registered from \(adapterDir)")
             for damaged in report.damaged { logger.warning("skipped damaged adapter \(damaged.id): \(damaged.reason)") }

@@ -1,24 +1,17 @@
-// /v1/chat/completions around the renderer protocol: message validation, whole and streamed answers
-// (delta.role first, then delta.content), and equality with /v1/completions on the rendered prompt.
-// The renderer here is a fixed test format standing in for the model's chat_template; it is not
-// a template engine.
+// /v1/chat/completions with the model's own chat_template (a ChatML-style template in the qwen2-bl
+// fixture's tokenizer_config.json): message validation, whole and streamed answers (delta.role
+// first, then delta.content), and equality with /v1/completions on the rendered prompt.
+import ChatTemplates
 import Formats
 import Foundation
 import Server
 import Testing
 
-/// "role: content\n" per message, then "assistant:" — a fixed format for testing the route.
-private struct PlainChatFormat: ChatPromptRenderer {
-    func render(messages: [JSONValue], addGenerationPrompt: Bool) throws -> String {
-        messages.map { "\($0.objectValue?["role"]?.stringValue ?? ""): \($0.objectValue?["content"]?.stringValue ?? "")\n" }.joined()
-            + (addGenerationPrompt ? "assistant:" : "")
-    }
-}
-
 @Test func chatCompletionsRenderTheMessagesAndStream() throws {
     // qwen2-bl's tokenizer adds no special tokens, so the chat prompt and the completion prompt
     // below tokenize identically.
-    let live = try GenerationFixtures.server("qwen2-bl", chatRenderer: PlainChatFormat())
+    let template = try #require(try ChatTemplate.load(modelDirectory: GenerationFixtures.model("qwen2-bl")))
+    let live = try GenerationFixtures.server("qwen2-bl", chatRenderer: template)
     defer { live.stop() }
     let messages: [[String: Any]] = [["role": "system", "content": "Be brief."],
                                      ["role": "user", "content": [["type": "text", "text": "Hello"], ["type": "text", "text": "there"]]]]
@@ -29,7 +22,8 @@ private struct PlainChatFormat: ChatPromptRenderer {
     let message = ((chat.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any]) ?? [:]
     #expect(message["role"] as? String == "assistant")
 
-    let prompt = "system: Be brief.\nuser: Hello\nthere\nassistant:"
+    // The template's rendering, text parts joined by newlines as the route does.
+    let prompt = "<|im_start|>system\nBe brief.<|endoftext|>\n<|im_start|>user\nHello\nthere<|endoftext|>\n<|im_start|>assistant\n"
     let completion = try live.request("POST", "/v1/completions", body: try JSONSerialization.data(withJSONObject:
         ["model": "qwen2-bl", "prompt": prompt, "max_tokens": 12, "temperature": 0] as [String: Any]))
     let text = (completion.json["choices"] as? [[String: Any]])?.first?["text"] as? String

@@ -1,6 +1,7 @@
 // The official `openai` Python client drives the OpenAI-compatible routes of live servers
 // (openai_client_check.py): models, vLLM's load/unload, completions (plain and streamed, greedy
 // equal to transformers), chat, embeddings on the real MiniLM, and OpenAI-shaped errors.
+import ChatTemplates
 import FixtureSupport
 import Foundation
 import Testing
@@ -9,7 +10,7 @@ import Tokenizers
 @Test(.enabled(if: ProcessInfo.processInfo.environment["ECKART_PYTHON"] != nil, "needs ECKART_PYTHON with openai (make test sets it)"))
 func officialOpenAIClientWorksUnchanged() throws {
     let model = "llama-sp"
-    let decoder = try GenerationFixtures.server(model)
+    let decoder = try GenerationFixtures.server(model, chatRenderer: try ChatTemplate.load(modelDirectory: GenerationFixtures.model(model)))
     defer { decoder.stop() }
     let all = try JSONSerialization.jsonObject(with: Data(contentsOf: GenerationFixtures.directory.appendingPathComponent("cases.json")))
     let cases = FileManager.default.temporaryDirectory.appendingPathComponent("eckart-cases-\(UUID().uuidString).json")

@@ -19,9 +19,9 @@ import urllib.request
 
 import openai
 
-# The chat check: until the server has a chat_template renderer, chat must be the clear 400.
-# When the renderer is connected, set this to True (the check then expects a real answer).
-CHAT_RENDERER_CONNECTED = False
+# The decoder server renders chat prompts with its model's chat_template (set False to check the
+# clear 400 of a server without one).
+CHAT_RENDERER_CONNECTED = True
 
 
 class Reply:
