@@ -1,6 +1,9 @@
 # Eckart: `make serve` and `make test` are the two commands of the README.
 SWIFT ?= swift
-MODEL_DIR ?= models/all-MiniLM-L6-v2
+# The embedded default model (fetched by `make model`; the tests use it too). MODEL_DIR may name
+# any other supported model directory to serve instead.
+DEFAULT_MODEL_DIR := models/all-MiniLM-L6-v2
+MODEL_DIR ?= $(DEFAULT_MODEL_DIR)
 FIXTURE_VENV ?= $(HOME)/.cache/eckart/venv-fixtures
 
 .PHONY: serve test deps model build bench fixtures clean
@@ -9,13 +12,14 @@ deps:
 	@scripts/install-deps.sh
 
 model:
-	@scripts/fetch-model.sh $(MODEL_DIR)
+	@scripts/fetch-model.sh $(DEFAULT_MODEL_DIR)
 
 build: deps
 	$(SWIFT) build -c release --product eckart
 
 PORT ?= 8080
-ADAPTER_DIR ?= data/adapters
+# One adapter store per model: an adapter is only valid on the base it was trained on.
+ADAPTER_DIR ?= data/adapters/$(notdir $(MODEL_DIR))
 
 # Serves the default model (or MODEL_DIR) on 127.0.0.1:$(PORT); adapters persist in $(ADAPTER_DIR).
 serve: deps model build
@@ -23,16 +27,22 @@ serve: deps model build
 		--adapter-root $(CURDIR)
 
 test: deps model
-	ECKART_PYTHON=$$(scripts/test-python.sh) ECKART_MINILM_DIR=$(CURDIR)/$(MODEL_DIR) $(SWIFT) test
+	ECKART_PYTHON=$$(scripts/test-python.sh) ECKART_MINILM_DIR=$(CURDIR)/$(DEFAULT_MODEL_DIR) $(SWIFT) test
 
 bench: deps
 	$(SWIFT) run -c release eckart bench
 
-# Regenerates Tests/Fixtures from transformers + peft (needs torch; see Tests/Fixtures/README.md).
-fixtures: model
+# Regenerates every fixture from transformers + peft + tokenizers (needs torch; see Tests/Fixtures/README.md).
+# The truncation fixtures are adapters written by `eckart truncate` and checked with peft, so they
+# need the release build.
+fixtures: model build
 	@test -x $(FIXTURE_VENV)/bin/python || (python3 -m venv $(FIXTURE_VENV) && \
-		$(FIXTURE_VENV)/bin/pip install --quiet torch==2.13.0+cpu transformers peft)
-	$(FIXTURE_VENV)/bin/python Tests/Fixtures/generate.py --minilm $(MODEL_DIR)
+		$(FIXTURE_VENV)/bin/pip install --quiet torch==2.13.0+cpu transformers peft jinja2)
+	$(FIXTURE_VENV)/bin/python Tests/Fixtures/generate.py --minilm $(DEFAULT_MODEL_DIR)
+	$(FIXTURE_VENV)/bin/python Tests/Fixtures/tokenizers/generate_tokenizers.py
+	$(FIXTURE_VENV)/bin/python Tests/Fixtures/generation/generate_generation.py
+	$(FIXTURE_VENV)/bin/python Tests/Fixtures/chat/generate_chat_templates.py
+	$(FIXTURE_VENV)/bin/python Tests/Fixtures/truncation/generate_truncation.py --eckart .build/release/eckart
 
 clean:
 	rm -rf .build

@@ -1,4 +1,6 @@
-// The README's quickstart curl commands, run verbatim against a live server on the default model.
+// The README's quickstart commands, run verbatim: the curl commands against a live server on the
+// default model, and the decoder section's curl and openai-client commands against the fixture decoder.
+import ChatTemplates
 import FixtureSupport
 import Foundation
 import Testing
@@ -6,11 +8,11 @@ import Tokenizers
 
 let repositoryRoot = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
 
-/// The shell commands between `<!-- quickstart -->` markers, continuation lines joined.
-func quickstartCommands() throws -> [String] {
+/// The shell commands between `<!-- NAME -->` and `<!-- /NAME -->`, continuation lines joined.
+func quickstartCommands(_ name: String = "quickstart") throws -> [String] {
     let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
-    let start = try #require(readme.range(of: "<!-- quickstart -->"))
-    let end = try #require(readme.range(of: "<!-- /quickstart -->"))
+    let start = try #require(readme.range(of: "<!-- \(name) -->"))
+    let end = try #require(readme.range(of: "<!-- /\(name) -->"))
     var commands: [String] = [], pending = ""
     for line in readme[start.upperBound..<end.lowerBound].split(separator: "\n") {
         let text = String(line)
@@ -33,11 +35,43 @@ func readmeQuickstartWorksVerbatim() throws {
     defer { live.stop() }
     let commands = try quickstartCommands()
     #expect(commands.count >= 11)
+    let outputs = try run(commands, port: live.server.port, readmePort: 8080)
+    #expect(outputs.contains { $0.contains(#""id":"demo""#) && $0.contains(#""rank":8"#) })
+    #expect(outputs.contains { $0.contains(#""mode":"merged""#) && $0.contains(#""embeddings""#) })
+    #expect(outputs.contains { $0.trimmingCharacters(in: .whitespacesAndNewlines) == "204" })
+    #expect(outputs.contains { $0.contains(#"{"tokens":[101,2023,2003,1037,3231,6251,1012,102]}"#) })
+    #expect(outputs.contains { $0.contains(#"eckart_adapter_requests_total{adapter="demo"} 2"#) })
+}
+
+@Test(.enabled(if: ProcessInfo.processInfo.environment["ECKART_PYTHON"] != nil, "needs ECKART_PYTHON with openai (make test sets it)"),
+      .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl"))
+func readmeDecoderQuickstartWorksVerbatim() throws {
+    let model = GenerationFixtures.model("qwen2-bl")
+    let live = try GenerationFixtures.server("qwen2-bl", chatRenderer: try ChatTemplate.load(modelDirectory: model)) {
+        $0.adapterRoot = repositoryRoot
+    }
+    defer { live.stop() }
+    let commands = try quickstartCommands("quickstart-decoder")
+    #expect(commands.count >= 8)
+    let outputs = try run(commands, port: live.server.port, readmePort: 8081)
+    #expect(outputs.contains { $0.contains(#""finish_reason":"length""#) && $0.contains(#""text":"#) })
+    #expect(outputs.contains { $0.contains("event: token") && $0.contains("event: done") })
+    #expect(outputs.contains { $0.contains("Success: LoRA adapter 'qlora' added successfully.") })
+    #expect(outputs.contains { $0.contains(#""id":"qlora""#) && $0.contains(#""parent":"qwen2-bl""#) })
+    #expect(outputs.contains { $0.contains(#""object":"chat.completion""#) })
+    #expect(outputs.contains { $0.contains("streamed:") && $0.contains("models: [('qwen2-bl', None), ('qlora', 'qwen2-bl')]") })
+}
+
+/// Runs each command with bash from the repository root against `port` (the README says
+/// `readmePort`), `python3` being the test Python; returns each one's output.
+private func run(_ commands: [String], port: Int, readmePort: Int) throws -> [String] {
+    let python = ProcessInfo.processInfo.environment["ECKART_PYTHON"] ?? "python3"
     var outputs: [String] = []
     for command in commands {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-o", "pipefail", "-c", command.replacingOccurrences(of: "127.0.0.1:8080", with: "127.0.0.1:\(live.server.port)")]
+        process.arguments = ["-o", "pipefail", "-c", command.replacingOccurrences(of: "127.0.0.1:\(readmePort)", with: "127.0.0.1:\(port)")
+            .replacingOccurrences(of: "python3 ", with: "\(python) ")]
         process.currentDirectoryURL = repositoryRoot
         let output = Pipe()
         process.standardOutput = output
@@ -49,9 +83,5 @@ func readmeQuickstartWorksVerbatim() throws {
         #expect(!text.contains("\"error\""), "\(command): \(text)")
         outputs.append(text)
     }
-    #expect(outputs.contains { $0.contains(#""id":"demo""#) && $0.contains(#""rank":8"#) })
-    #expect(outputs.contains { $0.contains(#""mode":"merged""#) && $0.contains(#""embeddings""#) })
-    #expect(outputs.contains { $0.trimmingCharacters(in: .whitespacesAndNewlines) == "204" })
-    #expect(outputs.contains { $0.contains(#"{"tokens":[101,2023,2003,1037,3231,6251,1012,102]}"#) })
-    #expect(outputs.contains { $0.contains(#"eckart_adapter_requests_total{adapter="demo"} 2"#) })
+    return outputs
 }
