@@ -82,7 +82,8 @@ extension Routes {
         return json(alignmentJSON(modules, adapter: id, top: top))
     }
 
-    private func moduleFilter(_ request: HTTPRequest) throws -> NSRegularExpression? {
+    /// The `module` query parameter as a regular expression (nil when absent); shared by the diagnostics routes.
+    func moduleFilter(_ request: HTTPRequest) throws -> NSRegularExpression? {
         guard let pattern = request.query("module") else { return nil }
         do { return try NSRegularExpression(pattern: pattern) } catch {
             throw HTTPError.badRequest("query parameter module is not a valid regular expression: \(pattern)", code: "invalid_field")

@@ -22,12 +22,7 @@ extension Routes {
         guard let id = request.query("adapter") else {
             throw HTTPError.badRequest("query parameter adapter is required", code: "invalid_field")
         }
-        var filter: NSRegularExpression? = nil
-        if let pattern = request.query("module") {
-            do { filter = try NSRegularExpression(pattern: pattern) } catch {
-                throw HTTPError.badRequest("query parameter module is not a valid regular expression: \(pattern)", code: "invalid_field")
-            }
-        }
+        let filter = try moduleFilter(request)
         let lease = try registry.lease(id: id, mode: .unmerged)
         defer { lease.release() }
         let spectrum = try service.scheduler.run { try AdapterSpectrum(adapter: lease.adapter, model: model) }.result
