@@ -14,6 +14,8 @@ import Formats
 public struct ChatTemplate: Sendable {
     private let nodes: [Node]
     private let map: SourceMap
+    /// Top-level variables that start out Undefined (see TemplateScoping).
+    private let initiallyUndefined: Set<String>
     /// Special tokens passed to the template by name (`bos_token`, `eos_token`, ...).
     public let specialTokens: [String: String]
     /// The clock `strftime_now` reads; tests fix it.
@@ -27,6 +29,7 @@ public struct ChatTemplate: Sendable {
         var parser = TemplateParser(tokens: tokens, map: lexer.map)
         nodes = try parser.parseTemplate()
         map = lexer.map
+        initiallyUndefined = TemplateScoping.initiallyUndefined(nodes)
         self.specialTokens = specialTokens
     }
 
@@ -124,6 +127,7 @@ public struct ChatTemplate: Sendable {
         context.set("add_generation_prompt", .bool(addGenerationPrompt))
         for (name, token) in specialTokens { context.set(name, .string(token)) }
         for (name, value) in extraContext { context.set(name, TemplateValue(json: value)) }
+        for name in initiallyUndefined { context.set(name, .undefined(hint: "'\(name)' is undefined")) }
         var interpreter = TemplateInterpreter(map: map)
         try interpreter.render(nodes, scope: context)
         return interpreter.output

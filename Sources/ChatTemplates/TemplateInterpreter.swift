@@ -93,7 +93,8 @@ struct TemplateInterpreter {
         case .continueLoop:
             return .continueLoop
         case .block(let body):
-            return try execute(body, scope)
+            // transformers compiles `generation` as a call block: its body is a frame of its own.
+            return try execute(body, Scope(parent: scope))
         case .macro(let name, let parameters, let body, let offset):
             scope.set(name, .callable(makeMacro(name, parameters, body, definedIn: scope, at: offset)))
         case .callBlock(let call, let parameters, let body, let offset):
@@ -142,7 +143,8 @@ struct TemplateInterpreter {
                 return try evaluate(filter, probe).isTruthy
             }
         }
-        if items.isEmpty { return try execute(otherwise, scope) }
+        // The else block is a frame of its own in jinja2: its assignments stay inside.
+        if items.isEmpty { return try execute(otherwise, Scope(parent: scope)) }
         for (i, item) in items.enumerated() {
             let iteration = Scope(parent: scope)
             iteration.set("loop", loopObject(index: i, items: items))
