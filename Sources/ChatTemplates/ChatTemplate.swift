@@ -12,10 +12,8 @@ import Formats
 
 /// A parsed chat template, safe to share between requests.
 public struct ChatTemplate: Sendable {
-    private let nodes: [Node]
+    private let root: Frame
     private let map: SourceMap
-    /// Top-level variables that start out Undefined (see TemplateScoping).
-    private let initiallyUndefined: Set<String>
     /// Special tokens passed to the template by name (`bos_token`, `eos_token`, ...).
     public let specialTokens: [String: String]
     /// The clock `strftime_now` reads; tests fix it.
@@ -27,9 +25,8 @@ public struct ChatTemplate: Sendable {
         var lexer = TemplateLexer(source)
         let tokens = try lexer.tokenize()
         var parser = TemplateParser(tokens: tokens, map: lexer.map)
-        nodes = try parser.parseTemplate()
+        root = Frame(try parser.parseTemplate())
         map = lexer.map
-        initiallyUndefined = TemplateScoping.initiallyUndefined(nodes)
         self.specialTokens = specialTokens
     }
 
@@ -127,9 +124,9 @@ public struct ChatTemplate: Sendable {
         context.set("add_generation_prompt", .bool(addGenerationPrompt))
         for (name, token) in specialTokens { context.set(name, .string(token)) }
         for (name, value) in extraContext { context.set(name, TemplateValue(json: value)) }
-        for name in initiallyUndefined { context.set(name, .undefined(hint: "'\(name)' is undefined")) }
+        context.enter(root)
         var interpreter = TemplateInterpreter(map: map)
-        try interpreter.render(nodes, scope: context)
+        try interpreter.render(root.nodes, scope: context)
         return interpreter.output
     }
 }

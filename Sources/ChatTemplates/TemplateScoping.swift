@@ -1,26 +1,31 @@
-// Which top-level variables start out undefined, as jinja2's compile-time scoping makes them.
+// Which variables of a frame start out undefined, as jinja2's compile-time scoping makes them.
 //
 // Reference: jinja2 3.1 `idtracking.py` and `compiler.py`. jinja2 resolves names per frame when it
-// compiles: a name the template assigns unconditionally at top level (`{% set x = ... %}` or a macro
-// definition outside any `if`) is a local of the top-level frame for the whole template. If the top level
-// reads it before that assignment, the local starts from the context (`resolve`); otherwise it starts
-// missing, so a loop or macro body that reads it before the assignment runs sees Undefined, even when
-// the caller passed a variable of that name:
-// `{% for i in [1] %}{{ n }}{% endfor %}{% set n = 5 %}` renders "" with n=0 in the context.
-// `if` bodies share the top-level frame; `for`, `macro`, `call` and `generation` bodies are frames of
-// their own, so their reads and writes do not count here.
+// compiles: a name a frame (the template, a `for` body, a macro, ...) assigns unconditionally
+// (`{% set x = ... %}` or a macro definition outside any `if`) is a local of that frame for its whole
+// body. If the frame reads it before that assignment, the local starts from the enclosing scope
+// (`resolve`); if an enclosing frame refers to the name (reads, assigns or binds it in its own code), the
+// local starts as that frame's variable (an alias); otherwise it starts missing, so a nested loop or macro
+// body that reads it before the assignment runs sees Undefined, even when the context has a variable of
+// that name: `{% for i in [1] %}{{ n }}{% endfor %}{% set n = 5 %}` renders "" with n=0 in the context.
+// `if` bodies share their frame; `for` (and its `else`), `macro`, `call` and `generation` bodies are
+// frames of their own, so their reads and writes do not count for the enclosing frame.
 
 enum TemplateScoping {
-    /// The names to bind to Undefined before rendering `nodes` at top level.
-    static func initiallyUndefined(_ nodes: [Node]) -> Set<String> {
+    /// For a frame with body `nodes`: the names it assigns before reading them (`storedFirst`), and all
+    /// the names its own code refers to (`symbols`).
+    static func analyze(_ nodes: [Node]) -> (storedFirst: Set<String>, symbols: Set<String>) {
         var loaded = Set<String>()
         var result = Set<String>()
-        visit(nodes, conditional: false, loaded: &loaded, result: &result)
-        return result
+        var stored = Set<String>()
+        visit(nodes, conditional: false, loaded: &loaded, result: &result, stored: &stored)
+        return (result, loaded.union(stored))
     }
 
-    private static func visit(_ nodes: [Node], conditional: Bool, loaded: inout Set<String>, result: inout Set<String>) {
+    private static func visit(_ nodes: [Node], conditional: Bool, loaded: inout Set<String>, result: inout Set<String>,
+                              stored: inout Set<String>) {
         func store(_ name: String) {
+            stored.insert(name)
             if conditional {
                 loaded.insert(name)  // a store in one branch keeps the outer value: resolved from the context
             } else if !loaded.contains(name) {
@@ -36,9 +41,9 @@ enum TemplateScoping {
             case .ifChain(let branches, let otherwise):
                 for (condition, body) in branches {
                     loaded.formUnion(condition.names)
-                    visit(body, conditional: true, loaded: &loaded, result: &result)
+                    visit(body, conditional: true, loaded: &loaded, result: &result, stored: &stored)
                 }
-                visit(otherwise, conditional: true, loaded: &loaded, result: &result)
+                visit(otherwise, conditional: true, loaded: &loaded, result: &result, stored: &stored)
             case .forLoop(_, let iterable, _, _, _, _):
                 loaded.formUnion(iterable.names)
             case .set(let target, let expr, _):

@@ -157,6 +157,7 @@ ENGINE_CASES = [
     ("scope-late-top-level-set", "{% for i in [1] %}[{{ n }}]{% endfor %}{% set n = 5 %}{{ n }}|{{ m }}{% set m = 6 %}{{ m }}|{% macro show() %}{{ k }}{% endmacro %}{{ show() }}{% set k = 7 %}{{ show() }}", {"n": 0, "m": 1, "k": 2}),
     ("scope-conditional-set", "{% if c %}{% set n = 1 %}{% endif %}{% for i in [1] %}[{{ n }}]{% endfor %}{% for i in [1] %}[{{ q }}]{% endfor %}{% if c %}{% set q = 1 %}{% endif %}", {"n": 0, "q": 3, "c": True}),
     ("scope-else-and-generation", "{% for i in [] %}{% else %}{% set n = 1 %}{{ n }}{% endfor %}[{{ n }}]{% generation %}{% set g = 2 %}{{ g }}{% endgeneration %}[{{ g }}]", {"n": 0}),
+    ("scope-nested-frames", "{% for a in [1, 2] %}{% for b in [1] %}[{{ n }}]{% endfor %}{% set n = 5 %}{{ n }}{% endfor %}|{% set k = 1 %}{% macro mm() %}{% for i in [1] %}[{{ k }}]{% endfor %}{% set k = 2 %}{% endmacro %}{{ mm() }}|{% for a in [1] %}{% for b in [1] %}[{{ q }}]{% endfor %}{{ q }}{% set q = 5 %}{% endfor %}", {"n": 0, "k": 0, "q": 3}),
     ("set-forms", "{% set a, b = 1, 2 %}{{ a }}{{ b }}{% set t = 1, 2 %}{{ t }}{% set block %}in {{ a }} block{% endset %}[{{ block }}]", {}),
     ("namespace", "{% set ns = namespace(n=0, found=false) %}{% for i in [1, 2, 3] %}{% set ns.n = ns.n + i %}{% if i == 2 %}{% set ns.found = true %}{% endif %}{% endfor %}{{ ns.n }} {{ ns.found }} {{ ns.missing is defined }}", {}),
     # macros and call blocks
