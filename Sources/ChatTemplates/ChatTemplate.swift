@@ -12,7 +12,7 @@ import Formats
 
 /// A parsed chat template, safe to share between requests.
 public struct ChatTemplate: Sendable {
-    private let nodes: [Node]
+    private let root: Frame
     private let map: SourceMap
     /// Special tokens passed to the template by name (`bos_token`, `eos_token`, ...).
     public let specialTokens: [String: String]
@@ -25,7 +25,7 @@ public struct ChatTemplate: Sendable {
         var lexer = TemplateLexer(source)
         let tokens = try lexer.tokenize()
         var parser = TemplateParser(tokens: tokens, map: lexer.map)
-        nodes = try parser.parseTemplate()
+        root = Frame(try parser.parseTemplate())
         map = lexer.map
         self.specialTokens = specialTokens
     }
@@ -124,8 +124,9 @@ public struct ChatTemplate: Sendable {
         context.set("add_generation_prompt", .bool(addGenerationPrompt))
         for (name, token) in specialTokens { context.set(name, .string(token)) }
         for (name, value) in extraContext { context.set(name, TemplateValue(json: value)) }
+        context.enter(root)
         var interpreter = TemplateInterpreter(map: map)
-        try interpreter.render(nodes, scope: context)
+        try interpreter.render(root.nodes, scope: context)
         return interpreter.output
     }
 }

@@ -47,15 +47,33 @@ indirect enum Node: Sendable {
     /// evaluates the folding way first.
     case output(Expr, foldable: Bool)
     case ifChain([(Expr, [Node])], otherwise: [Node])
-    case forLoop(AssignTarget, Expr, filter: Expr?, body: [Node], otherwise: [Node], at: Int)
+    case forLoop(AssignTarget, Expr, filter: Expr?, body: Frame, otherwise: Frame, at: Int)
     case set(AssignTarget, Expr, at: Int)
     case setBlock(String, [Node])
     case breakLoop(at: Int)
     case continueLoop(at: Int)
-    case block([Node])
-    case macro(String, [(String, Expr?)], [Node], at: Int)
+    /// transformers' `generation` block, which it compiles as a call block: a frame of its own.
+    case block(Frame)
+    case macro(String, [(String, Expr?)], Frame, at: Int)
     /// `{% call [(params)] macro(args) %}body{% endcall %}`: the call, and the body as `caller`.
-    case callBlock(Expr, [(String, Expr?)], [Node], at: Int)
+    case callBlock(Expr, [(String, Expr?)], Frame, at: Int)
+}
+
+/// The body of a jinja2 frame (the template, a `for` body or its `else`, a macro, a call or generation
+/// block): its nodes, the names it assigns before reading them, and the names its own code refers to
+/// (see TemplateScoping).
+struct Frame: Sendable {
+    let nodes: [Node]
+    let storedFirst: Set<String>
+    let symbols: Set<String>
+
+    /// - Parameter parameters: names the frame binds on entry (loop variables, macro parameters).
+    init(_ nodes: [Node], parameters: Set<String> = []) {
+        self.nodes = nodes
+        let analysis = TemplateScoping.analyze(nodes)
+        storedFirst = analysis.storedFirst.subtracting(parameters)
+        symbols = analysis.symbols.union(parameters)
+    }
 }
 
 extension Expr {

@@ -12,6 +12,8 @@ import Foundation
 final class Scope {
     private var variables: [String: TemplateValue] = [:]
     private let parent: Scope?
+    /// The names the code of the frame this scope runs refers to (see TemplateScoping).
+    private var frameSymbols: Set<String> = []
 
     init(parent: Scope?) {
         self.parent = parent
@@ -24,6 +26,19 @@ final class Scope {
 
     func set(_ name: String, _ value: TemplateValue) {
         variables[name] = value
+    }
+
+    /// Starts running `frame` in this scope: a name the frame assigns before reading it starts Undefined
+    /// unless an enclosing frame refers to it (then it starts as that variable, found by lookup).
+    func enter(_ frame: Frame) {
+        frameSymbols = frame.symbols
+        for name in frame.storedFirst where !(parent?.enclosingFrameRefers(to: name) ?? false) {
+            variables[name] = .undefined(hint: "'\(name)' is undefined")
+        }
+    }
+
+    private func enclosingFrameRefers(to name: String) -> Bool {
+        frameSymbols.contains(name) || (parent?.enclosingFrameRefers(to: name) ?? false)
     }
 }
 
@@ -92,8 +107,8 @@ struct TemplateInterpreter {
             return .breakLoop
         case .continueLoop:
             return .continueLoop
-        case .block(let body):
-            return try execute(body, scope)
+        case .block(let frame):
+            return try execute(frame, Scope(parent: scope))
         case .macro(let name, let parameters, let body, let offset):
             scope.set(name, .callable(makeMacro(name, parameters, body, definedIn: scope, at: offset)))
         case .callBlock(let call, let parameters, let body, let offset):
@@ -131,8 +146,14 @@ struct TemplateInterpreter {
         }
     }
 
-    private mutating func executeLoop(_ target: AssignTarget, _ iterable: Expr, _ filter: Expr?, _ body: [Node],
-                                      _ otherwise: [Node], _ offset: Int, _ scope: Scope) throws -> Flow {
+    /// Runs a frame's body in `scope`, a fresh scope for that frame.
+    private mutating func execute(_ frame: Frame, _ scope: Scope) throws -> Flow {
+        scope.enter(frame)
+        return try execute(frame.nodes, scope)
+    }
+
+    private mutating func executeLoop(_ target: AssignTarget, _ iterable: Expr, _ filter: Expr?, _ body: Frame,
+                                      _ otherwise: Frame, _ offset: Int, _ scope: Scope) throws -> Flow {
         let source = try evaluate(iterable, scope)
         var items = try located(offset) { try source.iterate() }
         if let filter {
@@ -142,17 +163,19 @@ struct TemplateInterpreter {
                 return try evaluate(filter, probe).isTruthy
             }
         }
-        if items.isEmpty { return try execute(otherwise, scope) }
+        // The else block is a frame of its own in jinja2: its assignments stay inside.
+        if items.isEmpty { return try execute(otherwise, Scope(parent: scope)) }
         for (i, item) in items.enumerated() {
             let iteration = Scope(parent: scope)
+            iteration.enter(body)
             iteration.set("loop", loopObject(index: i, items: items))
             try assign(target, item, iteration, at: offset)
-            if try execute(body, iteration) == .breakLoop { break }
+            if try execute(body.nodes, iteration) == .breakLoop { break }
         }
         return .normal
     }
 
-    private func makeMacro(_ name: String, _ parameters: [(String, Expr?)], _ body: [Node], definedIn scope: Scope,
+    private func makeMacro(_ name: String, _ parameters: [(String, Expr?)], _ body: Frame, definedIn scope: Scope,
                            at offset: Int) -> TemplateCallable {
         let map = self.map, state = self.state
         return TemplateCallable(name: name) { args, kwargs in
@@ -160,6 +183,7 @@ struct TemplateInterpreter {
                 throw ValueFailure.runtime("macro '\(name)' takes not more than \(parameters.count) argument(s)")
             }
             let local = Scope(parent: scope)
+            local.enter(body)
             for (key, value) in kwargs {
                 if key == "caller" {
                     local.set(key, value)
@@ -185,7 +209,7 @@ struct TemplateInterpreter {
             state.macroDepth += 1
             defer { state.macroDepth -= 1 }
             var inner = TemplateInterpreter(map: map, state: state)
-            _ = try inner.execute(body, local)
+            _ = try inner.execute(body.nodes, local)
             return .string(inner.output)
         }
     }

@@ -89,7 +89,7 @@ struct TemplateParser {
             let (body, end) = try parseBody(until: ["endgeneration"])
             guard end != nil else { throw map.syntax("missing 'endgeneration'", at: offset) }
             try expect(.blockEnd, "'%}'")
-            return .block(body)
+            return .block(Frame(body))
         case "macro":
             guard case .name(let name) = current.kind else { throw map.syntax("expected a macro name", at: current.offset) }
             _ = advance()
@@ -101,7 +101,7 @@ struct TemplateParser {
             loopDepth = outerDepth
             guard end != nil else { throw map.syntax("missing 'endmacro'", at: offset) }
             try expect(.blockEnd, "'%}'")
-            return .macro(name, parameters, body, at: offset)
+            return .macro(name, parameters, Frame(body, parameters: Set(parameters.map(\.0) + ["caller", "varargs", "kwargs"])), at: offset)
         case "call":
             let parameters = isOp("(") ? try parseParameters() : []
             let callOffset = current.offset
@@ -114,7 +114,7 @@ struct TemplateParser {
             loopDepth = outerDepth
             guard end != nil else { throw map.syntax("missing 'endcall'", at: offset) }
             try expect(.blockEnd, "'%}'")
-            return .callBlock(call, parameters, body, at: offset)
+            return .callBlock(call, parameters, Frame(body, parameters: Set(parameters.map(\.0))), at: offset)
         case "elif", "else", "endif", "endfor", "endset", "endgeneration", "endmacro", "endcall":
             throw map.syntax("unexpected '\(tag)'", at: offset)
         default:
@@ -172,7 +172,13 @@ struct TemplateParser {
             otherwise = elseBody
         }
         try expect(.blockEnd, "'%}'")
-        return .forLoop(target, iterable, filter: filter, body: body, otherwise: otherwise, at: offset)
+        let targetNames: Set<String>
+        switch target {
+        case .name(let name): targetNames = [name, "loop"]
+        case .tuple(let names): targetNames = Set(names + ["loop"])
+        case .attribute: targetNames = ["loop"]
+        }
+        return .forLoop(target, iterable, filter: filter, body: Frame(body, parameters: targetNames), otherwise: Frame(otherwise), at: offset)
     }
 
     private mutating func parseSet(at offset: Int) throws -> Node {

@@ -1,7 +1,7 @@
 // The engine's semantics, case by case, against jinja2 as transformers configures it: small templates
 // for whitespace control, trim/lstrip blocks, Python's str() of values, operator precedence, loops,
-// scoping, namespace, macros, filters, tests and methods, plus 1500 random expressions (fixed seed) over
-// mixed values, each rendered by generate_chat_templates.py (expected.json, "engine_cases"). Where jinja2 refuses a template at compile time, so must we; where it
+// scoping, namespace, macros, filters, tests and methods, plus 1500 random expressions over mixed values
+// and 300 random templates of nested blocks with random whitespace control (fixed seeds), each rendered by generate_chat_templates.py (expected.json, "engine_cases"). Where jinja2 refuses a template at compile time, so must we; where it
 // fails while rendering, so must we (with the same message for raise_exception).
 import ChatTemplates
 import FixtureSupport

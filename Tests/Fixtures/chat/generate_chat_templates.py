@@ -154,6 +154,10 @@ ENGINE_CASES = [
     ("loop-nested", "{% for i in [1, 2] %}{% for j in 'ab' %}{{ loop.index }}{{ j }}{% endfor %}{{ loop.index }};{% endfor %}", {}),
     ("loop-dict-and-undefined", "{% for k in {'z': 1, 'a': 2} %}{{ k }}{% endfor %}{% for x in missing %}x{% else %}u{% endfor %}", {}),
     # set and namespace
+    ("scope-late-top-level-set", "{% for i in [1] %}[{{ n }}]{% endfor %}{% set n = 5 %}{{ n }}|{{ m }}{% set m = 6 %}{{ m }}|{% macro show() %}{{ k }}{% endmacro %}{{ show() }}{% set k = 7 %}{{ show() }}", {"n": 0, "m": 1, "k": 2}),
+    ("scope-conditional-set", "{% if c %}{% set n = 1 %}{% endif %}{% for i in [1] %}[{{ n }}]{% endfor %}{% for i in [1] %}[{{ q }}]{% endfor %}{% if c %}{% set q = 1 %}{% endif %}", {"n": 0, "q": 3, "c": True}),
+    ("scope-else-and-generation", "{% for i in [] %}{% else %}{% set n = 1 %}{{ n }}{% endfor %}[{{ n }}]{% generation %}{% set g = 2 %}{{ g }}{% endgeneration %}[{{ g }}]", {"n": 0}),
+    ("scope-nested-frames", "{% for a in [1, 2] %}{% for b in [1] %}[{{ n }}]{% endfor %}{% set n = 5 %}{{ n }}{% endfor %}|{% set k = 1 %}{% macro mm() %}{% for i in [1] %}[{{ k }}]{% endfor %}{% set k = 2 %}{% endmacro %}{{ mm() }}|{% for a in [1] %}{% for b in [1] %}[{{ q }}]{% endfor %}{{ q }}{% set q = 5 %}{% endfor %}", {"n": 0, "k": 0, "q": 3}),
     ("set-forms", "{% set a, b = 1, 2 %}{{ a }}{{ b }}{% set t = 1, 2 %}{{ t }}{% set block %}in {{ a }} block{% endset %}[{{ block }}]", {}),
     ("namespace", "{% set ns = namespace(n=0, found=false) %}{% for i in [1, 2, 3] %}{% set ns.n = ns.n + i %}{% if i == 2 %}{% set ns.found = true %}{% endif %}{% endfor %}{{ ns.n }} {{ ns.found }} {{ ns.missing is defined }}", {}),
     # macros and call blocks
@@ -246,6 +250,52 @@ def random_cases(count=1500, seed=20261123):
     return [(f"random-{i:03d}", "{{ " + random_expression(rng) + " }}", RANDOM_CONTEXT) for i in range(count)]
 
 
+# Random templates (fixed seed) for whitespace handling: nested if/for/set/macro blocks, comments and
+# outputs with random `-`/`+` markers, separated by random runs of spaces, tabs and newlines.
+WS_PIECES = ["", " ", "  ", "\n", "\n  ", "  \n", "\t", "\n\n", " x ", "y\n", "\n z", "\r\n", "\u00a0"]
+
+
+def random_template(rng, depth=0):
+    def ws():
+        return "".join(rng.choice(WS_PIECES) for _ in range(rng.randint(0, 3)))
+
+    def tag(body):
+        return "{%" + rng.choice(["", "", "-", "+"]) + " " + body + " " + rng.choice(["", "", "-", "+"]) + "%}"
+
+    parts = []
+    for _ in range(rng.randint(1, 4)):
+        parts.append(ws())
+        roll = rng.random()
+        if roll < 0.25:
+            parts.append("{{" + rng.choice(["", "-"]) + " " + rng.choice(["i", "'o'", "loop.index", "n", "i ~ '|'"]) + " " + rng.choice(["", "-"]) + "}}")
+        elif roll < 0.35:
+            parts.append("{#" + rng.choice(["", "-", "+"]) + " c " + rng.choice(["", "-", "+"]) + "#}")
+        elif roll < 0.45:
+            parts.append(tag("set n = " + rng.choice(["1", "n ~ 'n'", "'s'"])))
+        elif depth < 3 and roll < 0.7:
+            parts.append(tag("for i in " + rng.choice(["[1, 2]", "'ab'", "[]"])) + random_template(rng, depth + 1))
+            if rng.random() < 0.3:
+                parts.append(tag("else") + random_template(rng, depth + 1))
+            parts.append(tag("endfor"))
+        elif depth < 3 and roll < 0.9:
+            parts.append(tag("if " + rng.choice(["true", "false", "i", "n"])) + random_template(rng, depth + 1))
+            if rng.random() < 0.4:
+                parts.append(tag("elif true") + random_template(rng, depth + 1))
+            if rng.random() < 0.4:
+                parts.append(tag("else") + random_template(rng, depth + 1))
+            parts.append(tag("endif"))
+        elif depth < 3:
+            parts.append(tag("macro mm(i)") + random_template(rng, depth + 1) + tag("endmacro"))
+            parts.append("{{ mm(" + rng.choice(["1", "'q'"]) + ") }}")
+        parts.append(ws())
+    return "".join(parts)
+
+
+def random_whitespace_cases(count=300, seed=20261124):
+    rng = random.Random(seed)
+    return [(f"whitespace-{i:03d}", random_template(rng), {"n": 0}) for i in range(count)]
+
+
 def render(template, messages, add_generation_prompt, context):
     context = dict(context)
     tools = context.pop("tools", None)
@@ -288,7 +338,7 @@ def main():
                     "context": base, **result,
                 })
     engine_cases = []
-    for name, template, variables in ENGINE_CASES + random_cases():
+    for name, template, variables in ENGINE_CASES + random_cases() + random_whitespace_cases():
         for add_generation_prompt in (False,):
             result = render(template, [], add_generation_prompt, variables)
             # Random cases all share RANDOM_CONTEXT, stored once as "random_context".
