@@ -51,8 +51,8 @@ struct HeadlessChromium {
                              "--user-data-dir=\(profile.path)"] + arguments
         let stdout = FileManager.default.temporaryDirectory.appendingPathComponent("eckart-chromium-\(UUID().uuidString).out")
         let stderr = FileManager.default.temporaryDirectory.appendingPathComponent("eckart-chromium-\(UUID().uuidString).err")
-        FileManager.default.createFile(atPath: stdout.path, contents: nil)
-        FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
         defer {
             try? FileManager.default.removeItem(at: stdout)
             try? FileManager.default.removeItem(at: stderr)
