@@ -143,8 +143,23 @@ struct CompletionRequest {
             default:
                 throw HTTPError.badRequest("field messages[\(index)].content must be a string or an array of text parts", code: "invalid_field")
             }
+            // OpenAI sends a tool call's arguments as a JSON string; chat templates (Llama 3.1,
+            // Qwen2.5, Mistral) expect the object and `tojson` it themselves, so parse it first, as
+            // vLLM does. Arguments that are not a JSON object stay the string they were.
+            if case .array(let calls)? = message["tool_calls"] {
+                message["tool_calls"] = .array(calls.map(Self.withParsedArguments))
+            }
             return .object(message)
         }
+    }
+
+    private static func withParsedArguments(_ call: JSONValue) -> JSONValue {
+        guard var object = call.objectValue, var function = object["function"]?.objectValue,
+              case .string(let text)? = function["arguments"],
+              let parsed = try? JSONValue.parse(text), parsed.objectValue != nil else { return call }
+        function["arguments"] = parsed
+        object["function"] = .object(function)
+        return .object(object)
     }
 }
 

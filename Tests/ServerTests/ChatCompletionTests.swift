@@ -2,6 +2,7 @@
 // fixture's tokenizer_config.json): message validation, whole and streamed answers (delta.role
 // first, then delta.content), and equality with /v1/completions on the rendered prompt.
 import ChatTemplates
+import FixtureSupport
 import Formats
 import Foundation
 import Server
@@ -46,4 +47,45 @@ import Testing
         let reply = try live.post("/v1/chat/completions", json: bad)
         #expect(reply.status == 400 && (reply.json["error"] as? [String: Any])?["type"] as? String == "BadRequestError", "\(bad)")
     }
+}
+
+@Test func toolCallArgumentsReachTheTemplateAsObjects() throws {
+    // Qwen2.5's real template writes each tool call with `tojson` of its arguments: given OpenAI's
+    // JSON-string arguments, the route must hand the template the object (as vLLM does), or the
+    // prompt would carry a doubly quoted string.
+    let source = try String(contentsOf: Fixtures.directory.appendingPathComponent("chat/templates/qwen2.5-instruct.jinja"), encoding: .utf8)
+    let template = try ChatTemplate(source: source, specialTokens: ["eos_token": "<|endoftext|>"])
+    // The template's prompt outgrows the fixture's 128 positions; RoPE runs at any position, so a
+    // scratch copy with a longer window serves it.
+    let directory = try Fixtures.scratchCopy(of: GenerationFixtures.model("qwen2-bl"))
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try Fixtures.editJSON(directory.appendingPathComponent("config.json")) { $0["max_position_embeddings"] = 512 }
+    let live = try LiveServer(model: "qwen2-bl", modelDirectory: directory, tokenizer: try GenerationFixtures.tokenizer("qwen2-bl"),
+                              chatRenderer: template)
+    defer { live.stop() }
+    func messages(arguments: JSONValue) -> JSONValue {
+        .array([
+            .object(["role": "user", "content": "Weather in Paris?"]),
+            .object(["role": "assistant", "content": .null, "tool_calls": .array([.object([
+                "id": "call_1", "type": "function",
+                "function": .object(["name": "get_weather", "arguments": arguments]),
+            ])])]),
+            .object(["role": "tool", "tool_call_id": "call_1", "content": "18 C"]),
+        ])
+    }
+    let request: JSONValue = .object(["model": "qwen2-bl", "messages": messages(arguments: #"{"city": "Paris"}"#),
+                                      "max_tokens": 4, "temperature": 0])
+    let chat = try live.post("/v1/chat/completions", json: String(decoding: request.serializedBytes(), as: UTF8.self))
+    #expect(chat.status == 200, "\(chat.text)")
+
+    // (The route turns the assistant's null content into "", which the template treats alike.)
+    let expected = try template.render(messages: messages(arguments: .object(["city": "Paris"])).arrayValue!,
+                                       addGenerationPrompt: true, extraContext: [:])
+    #expect(expected.contains(#"{"name": "get_weather", "arguments": {"city": "Paris"}}"#))
+    let completion = try live.post("/v1/completions", json: String(decoding: JSONValue.object([
+        "model": "qwen2-bl", "prompt": .string(expected), "max_tokens": 4, "temperature": 0]).serializedBytes(), as: UTF8.self))
+    let chatText = ((chat.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String
+    let completionText = (completion.json["choices"] as? [[String: Any]])?.first?["text"] as? String
+    #expect(chatText != nil && chatText == completionText)
+    #expect((chat.json["usage"] as? [String: Any])?["prompt_tokens"] as? Int == (completion.json["usage"] as? [String: Any])?["prompt_tokens"] as? Int)
 }
