@@ -122,13 +122,43 @@ QWEN2_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"
                  r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 
 
+def wordpiece_vocab(normalizer, pre_tokenizer, specials: list[str], size: int) -> dict[str, int]:
+    """A WordPiece vocabulary built deterministically from CORPUS (the `tokenizers` WordPiece trainer
+    orders ties by a Rust hash map, so its vocabulary changes from run to run): the specials, every
+    character both word-initial and as a `##` continuation, then whole words and `##` suffixes of
+    2-4 characters by corpus frequency (ties by text) until `size`. Only membership matters to
+    WordPiece's greedy longest match; the ids follow this order."""
+    words: dict[str, int] = {}
+    for text in CORPUS:
+        for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)):
+            words[word] = words.get(word, 0) + 1
+    alphabet = sorted({c for w in words for c in w})
+    vocab = list(specials) + alphabet + ["##" + c for c in alphabet]
+    pieces: dict[str, int] = {}
+    for word, count in words.items():
+        if len(word) > 1:
+            pieces[word] = pieces.get(word, 0) + count
+        for length in range(2, 5):
+            if len(word) > length:
+                suffix = "##" + word[-length:]
+                pieces[suffix] = pieces.get(suffix, 0) + count
+    for piece, _ in sorted(pieces.items(), key=lambda item: (-item[1], item[0])):
+        if len(vocab) >= size:
+            break
+        if piece not in vocab:
+            vocab.append(piece)
+    return {token: i for i, token in enumerate(vocab)}
+
+
 def train_wordpiece_uncased() -> Tokenizer:
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    normalizer = normalizers.BertNormalizer(lowercase=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    trainer = trainers.WordPieceTrainer(vocab_size=500, special_tokens=specials)
-    tok.train_from_iterator(CORPUS * 3, trainer)
+    tok = Tokenizer(models.WordPiece(wordpiece_vocab(normalizer, pre_tokenizer, specials, 500),
+                                     unk_token="[UNK]", max_input_chars_per_word=100))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizer
+    tok.add_special_tokens(specials)
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
@@ -140,13 +170,15 @@ def train_wordpiece_uncased() -> Tokenizer:
 
 
 def train_wordpiece_cased() -> Tokenizer:
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=20))
-    tok.normalizer = normalizers.BertNormalizer(
+    normalizer = normalizers.BertNormalizer(
         clean_text=True, handle_chinese_chars=False, strip_accents=False, lowercase=False)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     specials = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]
-    trainer = trainers.WordPieceTrainer(vocab_size=700, special_tokens=specials)
-    tok.train_from_iterator(CORPUS * 3, trainer)
+    tok = Tokenizer(models.WordPiece(wordpiece_vocab(normalizer, pre_tokenizer, specials, 700),
+                                     unk_token="[UNK]", max_input_chars_per_word=20))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizer
+    tok.add_special_tokens(specials)
     tok.post_processor = processors.BertProcessing(
         ("[SEP]", tok.token_to_id("[SEP]")), ("[CLS]", tok.token_to_id("[CLS]")))
     tok.decoder = decoders.WordPiece(prefix="##", cleanup=False)
