@@ -10,6 +10,7 @@ func specRoutes() throws -> [String] {
     let text = try String(contentsOf: specURL, encoding: .utf8)
     var routes: [String] = [], path: String? = nil, inPaths = false
     for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        if line.isEmpty { continue }   // blank lines inside multi-line descriptions
         if !line.hasPrefix(" ") { inPaths = line == "paths:"; continue }
         guard inPaths else { continue }
         if line.hasPrefix("  /") && !line.hasPrefix("   ") { path = String(line.dropFirst(2).dropLast()) }
