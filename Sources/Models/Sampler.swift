@@ -93,25 +93,80 @@ public struct Sampler: Sendable {
     /// The tokens that may be drawn and their probabilities (summing to 1): softmax(logits / T)
     /// restricted by top-k, then top-p, then renormalised, computed in Double. Most likely first
     /// when top-k or top-p apply; in id order otherwise.
+    ///
+    /// Semantically the full sort (the slow reference the tests compare against):
+    ///
+    ///     order = ids sorted by logit descending, lower id first on ties
+    ///     keep the first top_k; then, over softmax of those, keep each id while the probability of
+    ///     the ones before it is still below top_p (at least one)
+    ///
+    /// but without sorting the vocabulary every token: only the ids at or above a logit threshold
+    /// are sorted, and the threshold is lowered until they hold enough probability. Everything
+    /// below the threshold ranks after everything at or above it, so the sorted candidates are
+    /// exactly the full order's prefix.
     public static func distribution(_ logits: [Float], _ p: SamplingParameters) -> [(id: Int, probability: Double)] {
         precondition(p.temperature > 0, "greedy decoding has no distribution")
-        var order = logits.indices.filter { !logits[$0].isNaN }
-        // Plain temperature sampling needs no order (and no sort of the vocabulary per token).
+        let valid = logits.indices.filter { !logits[$0].isNaN }
+        let top = Double(valid.map { logits[$0] }.max()!) / p.temperature
+        func weight(_ id: Int) -> Double { exp(Double(logits[id]) / p.temperature - top) }
+        // Plain temperature sampling needs no order.
         if p.topK == 0 && p.topP >= 1 {
-            let top = Double(order.map { logits[$0] }.max()!) / p.temperature
-            let weights = order.map { exp(Double(logits[$0]) / p.temperature - top) }
+            let weights = valid.map(weight)
             let total = weights.reduce(0, +)
-            return zip(order, weights).map { ($0, $1 / total) }
+            return zip(valid, weights).map { ($0, $1 / total) }
         }
-        // Most likely first; ties keep the lower id first, so the cut-offs below are deterministic.
+        let keepCount = p.topK > 0 ? min(p.topK, valid.count) : valid.count
+        // Softmax over what top-k keeps (top-p renormalises over it, as transformers' warpers chain).
+        var order: [Int]
+        var total: Double
+        if p.topK > 0 {
+            order = Array(mostLikely(logits, among: valid) { $0.count >= keepCount }.prefix(keepCount))
+            total = order.reduce(0) { $0 + weight($1) }
+        } else {
+            total = valid.reduce(0) { $0 + weight($1) }
+            // Enough candidates once they hold top_p of the mass (the first id outside then has
+            // "before" ≥ top_p and is cut); the margin covers summing in another order than below.
+            order = mostLikely(logits, among: valid) { ids in ids.reduce(0) { $0 + weight($1) } / total >= p.topP + 1e-9 }
+        }
+        var weights = order.map(weight)
+        if p.topP < 1 {
+            var before = 0.0, kept = 0
+            while kept < weights.count && (kept == 0 || before < p.topP) {
+                before += weights[kept] / total
+                kept += 1
+            }
+            weights.removeLast(weights.count - kept)
+            order.removeLast(order.count - kept)
+            total = weights.reduce(0, +)
+        }
+        return zip(order, weights).map { ($0, $1 / total) }
+    }
+
+    /// The ids of `valid` at or above a logit threshold, sorted as the full order (logit
+    /// descending, lower id first on ties), for the highest threshold whose set satisfies
+    /// `isEnough` (all of `valid` if none does). Thresholds step down from the maximum by 1, 2, 4, …
+    /// logits, so a peaked distribution sorts a handful of ids and a flat one at worst all.
+    static func mostLikely(_ logits: [Float], among valid: [Int], isEnough: ([Int]) -> Bool) -> [Int] {
+        let maximum = valid.map { logits[$0] }.max()!
+        var gap: Float = 1
+        var candidates: [Int]
+        repeat {
+            let threshold = maximum - gap
+            candidates = gap.isFinite ? valid.filter { logits[$0] >= threshold } : valid
+            gap = candidates.count == valid.count ? .infinity : gap * 2
+        } while candidates.count < valid.count && !isEnough(candidates)
+        return candidates.sorted { a, b in logits[a] != logits[b] ? logits[a] > logits[b] : a < b }
+    }
+
+    /// The full-sort reference of `distribution` (sorts the whole vocabulary), for tests and `eckart bench`.
+    public static func distributionBySorting(_ logits: [Float], _ p: SamplingParameters) -> [(id: Int, probability: Double)] {
+        var order = logits.indices.filter { !logits[$0].isNaN }
         order.sort { a, b in logits[a] != logits[b] ? logits[a] > logits[b] : a < b }
         if p.topK > 0 && p.topK < order.count { order.removeLast(order.count - p.topK) }
         let top = Double(logits[order[0]]) / p.temperature
         var weights = order.map { exp(Double(logits[$0]) / p.temperature - top) }
         var total = weights.reduce(0, +)
         if p.topP < 1 {
-            // Keep a token while the probability of the more likely ones is still below top_p
-            // (transformers' TopPLogitsWarper removes exactly the others; at least one stays).
             var before = 0.0, kept = 0
             while kept < weights.count && (kept == 0 || before < p.topP) {
                 before += weights[kept] / total

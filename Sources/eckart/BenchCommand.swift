@@ -8,7 +8,7 @@ import Models
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmark a Llama-shaped random model: prefill efficiency, LoRA overhead, merging. Prints one JSON object.")
+        abstract: "Benchmark a Llama-shaped random model: prefill efficiency, LoRA overhead, merging, spectra, sampling. Prints one JSON object.")
 
     @Option(help: "Hidden size of the random model.") var hidden = 1024
     @Option(help: "Decoder layers.") var layers = 4
@@ -29,6 +29,7 @@ struct BenchCommand: ParsableCommand {
             report["spectrum_dense_svd_ms"] = rounded(dense, 1)
             report["spectrum_7b_adapter_ms"] = rounded(try failing { try SpectrumBenchmark.llama7BAdapterMilliseconds() }, 1)
         }
+        report.merge(SamplingBenchmark.run().mapValues { $0 as Any }) { _, new in new }
         let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
         print(String(decoding: data, as: UTF8.self))
     }

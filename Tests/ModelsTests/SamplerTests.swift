@@ -1,7 +1,7 @@
 // The sampler: seeded determinism, greedy limits of top-k / top-p, and empirical frequencies that
 // match softmax(logits / T) (with top-k / top-p applied as transformers' warpers do).
 import Foundation
-import Models
+@testable import Models
 import Testing
 
 private let logits: [Float] = [2.0, 1.0, 0.5, 0.0, -1.0, 3.0, 1.0, -0.5]
@@ -80,4 +80,26 @@ private func draws(_ parameters: SamplingParameters, count: Int) -> [Int] {
     let distribution = Sampler.distribution(logits, SamplingParameters(temperature: 1, topP: 0.8))
     #expect(distribution.map(\.id) == [5, 0, 1])
     #expect(abs(distribution[0].probability - p[5] / (p[5] + p[0] + p[1])) < 1e-12)
+}
+
+// The threshold search sorts only the likeliest ids; it must give exactly the full sort's answer.
+// Peaked and flat logits over a 32k vocabulary with ties and a few -inf / NaN entries, against
+// every kind of restriction.
+@Test func candidateSearchEqualsTheFullSort() {
+    var rng = Xoshiro256StarStar(seed: 11)
+    for (spread, ties) in [(12.0, false), (0.05, false), (3.0, true)] {
+        var logits = (0..<32_000).map { _ in Float((rng.nextUnit() * 2 - 1) * spread) }
+        if ties { for i in stride(from: 0, to: logits.count, by: 7) { logits[i] = Float(spread / 2) } }
+        logits[3] = -.infinity
+        logits[5] = .nan
+        for parameters in [SamplingParameters(temperature: 1, topK: 40), SamplingParameters(temperature: 0.7, topP: 0.9),
+                           SamplingParameters(temperature: 1.3, topK: 500, topP: 0.5), SamplingParameters(temperature: 1, topP: 0.999),
+                           SamplingParameters(temperature: 2, topK: 1), SamplingParameters(temperature: 1, topP: 1e-9)] {
+            let fast = Sampler.distribution(logits, parameters)
+            let reference = Sampler.distributionBySorting(logits, parameters)
+            let sameIDs = fast.map(\.id) == reference.map(\.id)   // a Bool, so a failure prints no 32k-long arrays
+            #expect(sameIDs, "spread \(spread) ties \(ties) \(parameters): \(fast.count) vs \(reference.count) ids")
+            #expect(zip(fast, reference).allSatisfy { abs($0.probability - $1.probability) < 1e-12 })
+        }
+    }
 }
