@@ -72,6 +72,19 @@ import Testing
         #expect(denied.status == 401 && denied.errorCode == "unauthorized")
         #expect(try live.request("GET", "/adapters", headers: ["Authorization": "Bearer wrong"]).status == 401)
         #expect(try live.request("GET", "/adapters", headers: ["Authorization": "Bearer s3cret"]).status == 200)
+
+        // Every route in the table, not just the ones above: only the probes and the dashboard's
+        // own files answer without the key (the OpenAI routes take it as the SDKs send it).
+        let open: Set<String> = ["GET /healthz", "GET /readyz", "GET /metrics", "GET /", "GET /ui/{file}"]
+        for route in live.server.routeTable {
+            let parts = route.split(separator: " ", maxSplits: 1).map(String.init)
+            let path = parts[1].replacingOccurrences(of: "{id}", with: "x").replacingOccurrences(of: "{file}", with: "app.js")
+            let status = try live.request(parts[0], path, body: parts[0] == "POST" ? Data("{}".utf8) : nil).status
+            #expect(open.contains(route) ? status != 401 : status == 401, "\(route) answered \(status) without the key")
+        }
+        let completions = try live.request("POST", "/v1/completions", body: Data(#"{"model": "qwen2-tiny", "prompt": [1, 2], "max_tokens": 1}"#.utf8),
+                                           headers: ["Authorization": "Bearer s3cret"])
+        #expect(completions.status != 401)
     }
 
     @Test func modelAndMetricsDescribeTheServer() throws {
