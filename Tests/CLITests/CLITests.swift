@@ -14,24 +14,8 @@ let eckartBinary: URL = {
     return directory.appendingPathComponent("eckart")
 }()
 
-struct Run {
-    let status: Int32
-    let stdout: Data
-    let stderr: String
-}
-
-func eckart(_ arguments: [String]) throws -> Run {
-    let process = Process()
-    process.executableURL = eckartBinary
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Run(status: process.terminationStatus, stdout: stdout, stderr: String(decoding: stderr, as: UTF8.self))
+func eckart(_ arguments: [String]) throws -> ProcessRun {
+    try runProcess(eckartBinary, arguments)
 }
 
 struct LogitsOutput: Decodable { let logits: [[Float]] }

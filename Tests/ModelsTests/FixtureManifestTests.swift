@@ -11,15 +11,7 @@ func fixturesMatchTheirManifest(folder: String) throws {
     let listed = manifest.split(separator: "\n").map { $0.split(separator: " ", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) }
     #expect(listed.count > (folder.isEmpty ? 50 : folder == "generation" ? 10 : 8))
     // Verify with coreutils' sha256sum, which reads the manifest format natively.
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["sha256sum", "--check", "--quiet", "MANIFEST.sha256"]
-    process.currentDirectoryURL = directory
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0, "fixtures differ from MANIFEST.sha256: \(text)")
+    let check = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["sha256sum", "--check", "--quiet", "MANIFEST.sha256"],
+                               in: directory)
+    #expect(check.status == 0, "fixtures differ from MANIFEST.sha256: \(check.combinedText)")
 }

@@ -27,16 +27,9 @@ func officialOpenAIClientWorksUnchanged() throws {
     }
     defer { encoder?.stop() }
 
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["ECKART_PYTHON"]!)
-    process.arguments = arguments
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0, "\(text)")
+    let check = try runProcess(URL(fileURLWithPath: ProcessInfo.processInfo.environment["ECKART_PYTHON"]!), arguments)
+    let text = check.combinedText
+    #expect(check.status == 0, "\(text)")
     #expect(text.contains("all checks passed"))
     #expect(Fixtures.miniLM == nil || text.contains("MiniLM embeddings are normalised"))
 }

@@ -68,18 +68,12 @@ private func run(_ commands: [String], port: Int, readmePort: Int) throws -> [St
     let python = ProcessInfo.processInfo.environment["ECKART_PYTHON"] ?? "python3"
     var outputs: [String] = []
     for command in commands {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-o", "pipefail", "-c", command.replacingOccurrences(of: "127.0.0.1:\(readmePort)", with: "127.0.0.1:\(port)")
-            .replacingOccurrences(of: "python3 ", with: "\(python) ")]
-        process.currentDirectoryURL = repositoryRoot
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let shell = command.replacingOccurrences(of: "127.0.0.1:\(readmePort)", with: "127.0.0.1:\(port)")
+            .replacingOccurrences(of: "python3 ", with: "\(python) ")
+        let run = try runProcess(URL(fileURLWithPath: "/bin/bash"), ["-o", "pipefail", "-c", shell], in: repositoryRoot)
+        let text = run.stdoutText
         // `head -c` may close the pipe early; curl then exits 23, which is fine for a preview.
-        #expect([0, 23].contains(process.terminationStatus), "\(command)")
+        #expect([0, 23].contains(run.status), "\(command): \(run.stderr)")
         #expect(!text.contains("\"error\""), "\(command): \(text)")
         outputs.append(text)
     }
