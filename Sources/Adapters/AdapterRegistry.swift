@@ -133,7 +133,7 @@ public final class AdapterRegistry: @unchecked Sendable {
     public func start() -> AdapterScanReport {
         writeLock.withLock {
             store.scan { stored in
-                let adapter = try validate(id: stored.id, configData: stored.configData, weightsData: stored.weightsData)
+                let adapter = try validatedAdapter(id: stored.id, configData: stored.configData, weightsData: stored.weightsData)
                 register(describe(stored.id, adapter, created: stored.created))
             }
         }
@@ -146,7 +146,7 @@ public final class AdapterRegistry: @unchecked Sendable {
         try writeLock.withLock {
             var adapter: LoRAAdapter?
             try store.put(id: id, configData: configData, weightsData: weightsData, replace: replace) { config, weights in
-                adapter = try validate(id: id, configData: config, weightsData: weights)
+                adapter = try validatedAdapter(id: id, configData: config, weightsData: weights)
             }
             let description = describe(id, adapter!, created: now())
             let key = register(description)
@@ -228,7 +228,7 @@ public final class AdapterRegistry: @unchecked Sendable {
         let adapter: LoRAAdapter
         do {
             let stored = try store.contents(of: key.id)
-            adapter = try validate(id: key.id, configData: stored.configData, weightsData: stored.weightsData)
+            adapter = try validatedAdapter(id: key.id, configData: stored.configData, weightsData: stored.weightsData)
         } catch StoreError.notFound {
             throw StoreError.notFound(key.id)
         } catch let error as StoreError {
@@ -256,7 +256,9 @@ public final class AdapterRegistry: @unchecked Sendable {
         lock.withLock { registrations[key.id]?.generation == key.generation }
     }
 
-    private func validate(id: String, configData: Data, weightsData: Data) throws -> LoRAAdapter {
+    /// Parses and validates an adapter's two files against the base model, without storing anything
+    /// (what `put` runs before it commits).
+    public func validatedAdapter(id: String, configData: Data, weightsData: Data) throws -> LoRAAdapter {
         let config = try AdapterConfig(jsonData: configData, source: "\(id)/\(AdapterStore.configFileName)", maxRank: maxRank)
         let weights = try SafetensorsFile(data: weightsData, name: "\(id)/\(AdapterStore.weightsFileName)")
         return try LoRAAdapter(config: config, weights: weights, model: model)

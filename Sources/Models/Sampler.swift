@@ -107,7 +107,8 @@ public struct Sampler: Sendable {
     public static func distribution(_ logits: [Float], _ p: SamplingParameters) -> [(id: Int, probability: Double)] {
         precondition(p.temperature > 0, "greedy decoding has no distribution")
         let valid = logits.indices.filter { !logits[$0].isNaN }
-        let top = Double(valid.map { logits[$0] }.max()!) / p.temperature
+        let maximum = valid.map { logits[$0] }.max()!
+        let top = Double(maximum) / p.temperature
         func weight(_ id: Int) -> Double { exp(Double(logits[id]) / p.temperature - top) }
         // Plain temperature sampling needs no order.
         if p.topK == 0 && p.topP >= 1 {
@@ -117,37 +118,25 @@ public struct Sampler: Sendable {
         }
         let keepCount = p.topK > 0 ? min(p.topK, valid.count) : valid.count
         // Softmax over what top-k keeps (top-p renormalises over it, as transformers' warpers chain).
-        var order: [Int]
-        var total: Double
+        let order: [Int]
+        let total: Double
         if p.topK > 0 {
-            order = Array(mostLikely(logits, among: valid) { $0.count >= keepCount }.prefix(keepCount))
+            order = Array(mostLikely(logits, among: valid, maximum: maximum) { $0.count >= keepCount }.prefix(keepCount))
             total = order.reduce(0) { $0 + weight($1) }
         } else {
             total = valid.reduce(0) { $0 + weight($1) }
             // Enough candidates once they hold top_p of the mass (the first id outside then has
             // "before" ≥ top_p and is cut); the margin covers summing in another order than below.
-            order = mostLikely(logits, among: valid) { ids in ids.reduce(0) { $0 + weight($1) } / total >= p.topP + 1e-9 }
+            order = mostLikely(logits, among: valid, maximum: maximum) { ids in ids.reduce(0) { $0 + weight($1) } / total >= p.topP + 1e-9 }
         }
-        var weights = order.map(weight)
-        if p.topP < 1 {
-            var before = 0.0, kept = 0
-            while kept < weights.count && (kept == 0 || before < p.topP) {
-                before += weights[kept] / total
-                kept += 1
-            }
-            weights.removeLast(weights.count - kept)
-            order.removeLast(order.count - kept)
-            total = weights.reduce(0, +)
-        }
-        return zip(order, weights).map { ($0, $1 / total) }
+        return topPCut(order, order.map(weight), total: total, topP: p.topP)
     }
 
-    /// The ids of `valid` at or above a logit threshold, sorted as the full order (logit
+    /// The ids of `valid` (whose largest logit is `maximum`) at or above a logit threshold, sorted as the full order (logit
     /// descending, lower id first on ties), for the highest threshold whose set satisfies
     /// `isEnough` (all of `valid` if none does). Thresholds step down from the maximum by 1, 2, 4, …
     /// logits, so a peaked distribution sorts a handful of ids and a flat one at worst all.
-    static func mostLikely(_ logits: [Float], among valid: [Int], isEnough: ([Int]) -> Bool) -> [Int] {
-        let maximum = valid.map { logits[$0] }.max()!
+    static func mostLikely(_ logits: [Float], among valid: [Int], maximum: Float, isEnough: ([Int]) -> Bool) -> [Int] {
         var gap: Float = 1
         var candidates: [Int]
         repeat {
@@ -164,19 +153,25 @@ public struct Sampler: Sendable {
         order.sort { a, b in logits[a] != logits[b] ? logits[a] > logits[b] : a < b }
         if p.topK > 0 && p.topK < order.count { order.removeLast(order.count - p.topK) }
         let top = Double(logits[order[0]]) / p.temperature
-        var weights = order.map { exp(Double(logits[$0]) / p.temperature - top) }
-        var total = weights.reduce(0, +)
-        if p.topP < 1 {
-            var before = 0.0, kept = 0
-            while kept < weights.count && (kept == 0 || before < p.topP) {
+        let weights = order.map { exp(Double(logits[$0]) / p.temperature - top) }
+        return topPCut(order, weights, total: weights.reduce(0, +), topP: p.topP)
+    }
+
+    /// `order` (most likely first) with unnormalised `weights` summing to `total` over the kept
+    /// vocabulary: keeps each id while the probability of the ones before it is still below `topP`
+    /// (transformers' TopPLogitsWarper removes exactly the others; at least one stays), renormalised.
+    private static func topPCut(_ order: [Int], _ weights: [Double], total: Double, topP: Double) -> [(id: Int, probability: Double)] {
+        var kept = order.count
+        if topP < 1 {
+            var before = 0.0
+            kept = 0
+            while kept < weights.count && (kept == 0 || before < topP) {
                 before += weights[kept] / total
                 kept += 1
             }
-            weights.removeLast(weights.count - kept)
-            order.removeLast(order.count - kept)
-            total = weights.reduce(0, +)
         }
-        return zip(order, weights).map { ($0, $1 / total) }
+        let keptTotal = topP < 1 ? weights.prefix(kept).reduce(0, +) : total
+        return zip(order.prefix(kept), weights.prefix(kept)).map { ($0, $1 / keptTotal) }
     }
 }
 

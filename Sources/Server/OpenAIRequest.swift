@@ -168,7 +168,7 @@ extension Routes {
     func openAIModel(_ body: JSONBody) throws -> (name: String, adapter: String?) {
         guard let name = try body.string("model") else { throw HTTPError.badRequest("field model is required", code: "invalid_field") }
         if name == options.modelName { return (name, nil) }
-        guard (try? registry.description(of: name)) != nil else {
+        guard registry.contains(name) else {
             throw HTTPError(.notFound, code: "model_not_found", message: "The model `\(name)` does not exist.")
         }
         return (name, name)

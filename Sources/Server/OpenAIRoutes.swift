@@ -58,7 +58,7 @@ extension Routes {
             throw HTTPError.badRequest("Both 'lora_name' and 'lora_path' must be provided.", code: OpenAI.invalidUserInput)
         }
         let replace = try body.bool("load_inplace") ?? false
-        if !replace && (try? registry.description(of: name)) != nil {
+        if !replace && registry.contains(name) {
             throw HTTPError.badRequest("The lora adapter '\(name)' has already been loaded.", code: OpenAI.invalidUserInput)
         }
         try AdapterStore.validate(id: name)
@@ -78,7 +78,7 @@ extension Routes {
         guard let name = try body.string("lora_name"), !name.isEmpty else {
             throw HTTPError.badRequest("'lora_name' needs to be provided to unload a LoRA adapter.", code: OpenAI.invalidUserInput)
         }
-        guard (try? registry.description(of: name)) != nil else {
+        guard registry.contains(name) else {
             throw HTTPError.notFound("The lora adapter '\(name)' cannot be found.")
         }
         try registry.delete(id: name)

@@ -140,9 +140,7 @@ extension Routes {
     /// `truncation` object of the response (with `"applied": false` when nothing was cut).
     func truncateUpload(id: String, configData: Data, weightsData: Data,
                         goal: RankAllocation.Goal) throws -> (config: Data, weights: Data, report: JSONValue) {
-        let config = try AdapterConfig(jsonData: configData, source: "\(id)/\(AdapterStore.configFileName)", maxRank: registry.maxRank)
-        let weights = try SafetensorsFile(data: weightsData, name: "\(id)/\(AdapterStore.weightsFileName)")
-        let adapter = try LoRAAdapter(config: config, weights: weights, model: model)
+        let adapter = try registry.validatedAdapter(id: id, configData: configData, weightsData: weightsData)
         let files = try service.scheduler.run {
             try truncatedFiles(adapter, configData: configData, weightsData: weightsData, goal: goal)
         }.result

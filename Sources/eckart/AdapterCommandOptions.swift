@@ -1,6 +1,26 @@
-// Options shared by `eckart sweep` and `eckart truncate`: the adapter, its base model, and a goal.
+// Options shared by the offline adapter commands (`spectrum`, `sweep`, `truncate`): the adapter
+// directory and its base model, and for sweep and truncate a rank-allocation goal.
+import Adapters
 import ArgumentParser
 import Diagnostics
+import Foundation
+import Models
+
+/// A PEFT adapter directory and the base model it was trained on.
+struct AdapterOptions: ParsableArguments {
+    @Argument(help: "A PEFT adapter directory.") var adapter: String
+    @Option(help: "The base model directory the adapter was trained on.") var model: String
+
+    var directory: URL { URL(fileURLWithPath: adapter) }
+    /// The adapter's name in printed reports: its directory's name.
+    var name: String { directory.lastPathComponent }
+
+    /// Loads the base model, then the adapter validated against it.
+    func load() throws -> (base: BaseModel, adapter: LoRAAdapter) {
+        let base = try BaseModel.load(directory: URL(fileURLWithPath: model))
+        return (base, try LoRAAdapter(directory: directory, model: base))
+    }
+}
 
 struct AllocationOptions: ParsableArguments {
     @Option(help: "Keep this share (0, 1] of the adapter's squared Frobenius norm, ranks allocated greedily.")

@@ -11,8 +11,7 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Print what truncating a PEFT adapter's updates costs per rank (or for a budget), as JSON.")
 
-    @Argument(help: "A PEFT adapter directory.") var adapter: String
-    @Option(help: "The base model directory the adapter was trained on.") var model: String
+    @OptionGroup var adapter: AdapterOptions
     @Option(help: "Comma-separated ranks (default: powers of two up to the adapter's rank).") var ranks: String?
     @OptionGroup var allocation: AllocationOptions
     @Option(help: "Probe token ids: comma-separated, sequences separated by ';', e.g. \"1,2,3;4,5\".")
@@ -20,30 +19,33 @@ struct SweepCommand: ParsableCommand {
 
     func validate() throws {
         _ = try allocation.goal(others: ranks == nil ? 0 : 1)
-        if let ranks {
-            let parsed = ranks.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parsed.isEmpty, parsed.allSatisfy({ ($0 ?? -1) >= 0 }) else {
-                throw ValidationError("--ranks must be comma-separated ranks ≥ 0, e.g. 1,2,4")
-            }
-        }
+        _ = try rankList()
         if let probeTokens { _ = try parseProbeTokens(probeTokens) }
+    }
+
+    /// `--ranks` as numbers (nil when not given).
+    private func rankList() throws -> [Int]? {
+        guard let ranks else { return nil }
+        let parsed = ranks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parsed.isEmpty, parsed.count == ranks.split(separator: ",").count, parsed.allSatisfy({ $0 >= 0 }) else {
+            throw ValidationError("--ranks must be comma-separated ranks ≥ 0, e.g. 1,2,4")
+        }
+        return parsed
     }
 
     func run() throws {
         let value = try failing {
-            let base = try BaseModel.load(directory: URL(fileURLWithPath: model))
-            let lora = try LoRAAdapter(directory: URL(fileURLWithPath: adapter), model: base)
+            let (base, lora) = try adapter.load()
             let spectrum = try AdapterSpectrum(adapter: lora, model: base, effectiveUpdates: false)
             let goals: [RankAllocation.Goal]
             if let goal = try allocation.goal(others: 0) {
                 goals = [goal]
             } else {
-                let list = ranks.map { $0.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces))! } }
-                goals = (list ?? spectrum.defaultSweepRanks).map { .uniform($0) }
+                goals = (try rankList() ?? spectrum.defaultSweepRanks).map { .uniform($0) }
             }
             let report = try RankSweepReport(adapter: lora, model: base, spectrum: spectrum, goals: goals,
                                              probe: try probeTokens.map(parseProbeTokens))
-            return rankSweepJSON(report, adapter: URL(fileURLWithPath: adapter).lastPathComponent, isDoRA: lora.isDoRA)
+            return rankSweepJSON(report, adapter: adapter.name, isDoRA: lora.isDoRA)
         }
         print(value.serialized())
     }

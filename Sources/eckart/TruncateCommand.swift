@@ -12,8 +12,7 @@ struct TruncateCommand: ParsableCommand {
         commandName: "truncate",
         abstract: "Write a PEFT adapter truncated to a rank, an energy share or a parameter budget.")
 
-    @Argument(help: "A PEFT adapter directory.") var adapter: String
-    @Option(help: "The base model directory the adapter was trained on.") var model: String
+    @OptionGroup var adapter: AdapterOptions
     @Option(help: "The new adapter directory: must not exist, its name must be an adapter id ([A-Za-z0-9._-], at most 64); written atomically.")
     var out: String
     @Option(help: "Truncate every module to this rank (≥ 1).") var rank: Int?
@@ -28,9 +27,8 @@ struct TruncateCommand: ParsableCommand {
 
     func run() throws {
         let value = try failing {
-            let base = try BaseModel.load(directory: URL(fileURLWithPath: model))
-            let directory = URL(fileURLWithPath: adapter)
-            let lora = try LoRAAdapter(directory: directory, model: base)
+            let (base, lora) = try adapter.load()
+            let directory = adapter.directory
             let configData = try Data(contentsOf: directory.appendingPathComponent(AdapterStore.configFileName))
             let weights = try SafetensorsFile(contentsOf: directory.appendingPathComponent(AdapterStore.weightsFileName))
             let goal = try allocation.goal(others: 0) ?? .uniform(rank!)

@@ -150,15 +150,20 @@ def wordpiece_vocab(normalizer, pre_tokenizer, specials: list[str], size: int) -
     return {token: i for i, token in enumerate(vocab)}
 
 
-def train_wordpiece_uncased() -> Tokenizer:
-    normalizer = normalizers.BertNormalizer(lowercase=True)
+def wordpiece_tokenizer(normalizer, specials: list[str], size: int, max_chars: int) -> Tokenizer:
+    """A WordPiece tokenizer over `wordpiece_vocab`, with BERT's pre-tokenizer and the specials."""
     pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok = Tokenizer(models.WordPiece(wordpiece_vocab(normalizer, pre_tokenizer, specials, 500),
-                                     unk_token="[UNK]", max_input_chars_per_word=100))
+    tok = Tokenizer(models.WordPiece(wordpiece_vocab(normalizer, pre_tokenizer, specials, size),
+                                     unk_token="[UNK]", max_input_chars_per_word=max_chars))
     tok.normalizer = normalizer
     tok.pre_tokenizer = pre_tokenizer
     tok.add_special_tokens(specials)
+    return tok
+
+
+def train_wordpiece_uncased() -> Tokenizer:
+    tok = wordpiece_tokenizer(normalizers.BertNormalizer(lowercase=True),
+                              ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], size=500, max_chars=100)
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
@@ -172,13 +177,7 @@ def train_wordpiece_uncased() -> Tokenizer:
 def train_wordpiece_cased() -> Tokenizer:
     normalizer = normalizers.BertNormalizer(
         clean_text=True, handle_chinese_chars=False, strip_accents=False, lowercase=False)
-    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    specials = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]
-    tok = Tokenizer(models.WordPiece(wordpiece_vocab(normalizer, pre_tokenizer, specials, 700),
-                                     unk_token="[UNK]", max_input_chars_per_word=20))
-    tok.normalizer = normalizer
-    tok.pre_tokenizer = pre_tokenizer
-    tok.add_special_tokens(specials)
+    tok = wordpiece_tokenizer(normalizer, ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"], size=700, max_chars=20)
     tok.post_processor = processors.BertProcessing(
         ("[SEP]", tok.token_to_id("[SEP]")), ("[CLS]", tok.token_to_id("[CLS]")))
     tok.decoder = decoders.WordPiece(prefix="##", cleanup=False)
