@@ -6,7 +6,7 @@ DEFAULT_MODEL_DIR := models/all-MiniLM-L6-v2
 MODEL_DIR ?= $(DEFAULT_MODEL_DIR)
 FIXTURE_VENV ?= $(HOME)/.cache/eckart/venv-fixtures
 
-.PHONY: serve test deps model build bench fixtures clean
+.PHONY: serve test test-kernels deps model build bench fixtures clean
 
 deps:
 	@scripts/install-deps.sh
@@ -28,6 +28,10 @@ serve: deps model build
 
 test: deps model
 	ECKART_PYTHON=$$(scripts/test-python.sh) ECKART_MINILM_DIR=$(CURDIR)/$(DEFAULT_MODEL_DIR) $(SWIFT) test
+
+# After `make test`: the numerical targets again on other OpenBLAS kernel families (see the script).
+test-kernels: deps model
+	ECKART_PYTHON=$$(scripts/test-python.sh) ECKART_MINILM_DIR=$(CURDIR)/$(DEFAULT_MODEL_DIR) scripts/test-kernels.sh
 
 bench: deps
 	$(SWIFT) run -c release eckart bench

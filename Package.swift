@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "ChatTemplates", "Adapters", "Models", "Tokenizers", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Adapters", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["eckart", "FixtureSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["eckart", "Adapters", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "FixtureSupport"]),
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "Formats", "FixtureSupport"]),

@@ -18,6 +18,9 @@ public struct ChatTemplate: Sendable {
     public let specialTokens: [String: String]
     /// The clock `strftime_now` reads; tests fix it.
     var now: @Sendable () -> Date = { Date() }
+    /// The zone `strftime_now` formats in: nil is the process's local time (`TZ`), as Python's
+    /// `datetime.now()`; tests fix it so that a date does not depend on where they run.
+    var timeZone: TimeZone? = nil
 
     /// Parses `source`; unsupported syntax (an unknown tag, filter or test) throws a `TemplateError` here,
     /// never at render time.
@@ -116,7 +119,7 @@ public struct ChatTemplate: Sendable {
     ///   `TemplateError`s for failures of the template itself.
     public func render(messages: [JSONValue], addGenerationPrompt: Bool, extraContext: [String: JSONValue] = [:]) throws -> String {
         let globals = Scope(parent: nil)
-        for (name, value) in TemplateGlobals.functions(now: now) { globals.set(name, value) }
+        for (name, value) in TemplateGlobals.functions(now: now, timeZone: timeZone) { globals.set(name, value) }
         let context = Scope(parent: globals)
         context.set("messages", .list(messages.map { TemplateGlobals.aliasReasoning(TemplateValue(json: $0)) }))
         context.set("tools", .none)

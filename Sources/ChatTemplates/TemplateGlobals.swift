@@ -9,14 +9,14 @@
 import Foundation
 
 enum TemplateGlobals {
-    static func functions(now: @escaping @Sendable () -> Date) -> [String: TemplateValue] {
+    static func functions(now: @escaping @Sendable () -> Date, timeZone: TimeZone?) -> [String: TemplateValue] {
         [
             "raise_exception": .callable(TemplateCallable(name: "raise_exception") { args, kwargs in
                 throw ValueFailure.raised((args.first ?? kwargs.first?.1 ?? .none).pyStr)
             }),
             "strftime_now": .callable(TemplateCallable(name: "strftime_now") { args, _ in
                 guard case .string(let format)? = args.first else { throw ValueFailure.runtime("strftime_now() needs a format string") }
-                return .string(strftime(format, now()))
+                return .string(strftime(format, now(), in: timeZone))
             }),
             "namespace": .callable(TemplateCallable(name: "namespace") { args, kwargs in
                 let ns = TemplateNamespace()
@@ -60,11 +60,27 @@ enum TemplateGlobals {
     }
 
     /// C `strftime` in local time, as Python's `datetime.strftime` calls it.
-    static func strftime(_ format: String, _ date: Date) -> String {
+    /// C's `strftime` of `date` in `zone`, or in the local time zone when `zone` is nil.
+    static func strftime(_ format: String, _ date: Date, in zone: TimeZone? = nil) -> String {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
-        localtime_r(&seconds, &parts)
         var buffer = [CChar](repeating: 0, count: 512)
+        guard let zone else {
+            localtime_r(&seconds, &parts)
+            return formatted(&buffer, format, &parts)
+        }
+        // The zone's wall clock as broken-down UTC, then its offset and name for %z and %Z.
+        let offset = zone.secondsFromGMT(for: date)
+        var shifted = seconds + time_t(offset)
+        gmtime_r(&shifted, &parts)
+        parts.tm_gmtoff = offset
+        return (zone.abbreviation(for: date) ?? zone.identifier).withCString { name in
+            parts.tm_zone = name
+            return formatted(&buffer, format, &parts)
+        }
+    }
+
+    private static func formatted(_ buffer: inout [CChar], _ format: String, _ parts: inout tm) -> String {
         let length = Foundation.strftime(&buffer, buffer.count, format, &parts)
         return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

@@ -15,4 +15,11 @@ public enum BLAS {
     public static var threadCount: Int {
         Int(openblas_get_num_threads())
     }
+
+    /// The kernel family OpenBLAS runs on this CPU ("Haswell", "Zen", "SkylakeX", ...): chosen per
+    /// CPU at load, or forced by `OPENBLAS_CORETYPE`. Each family sums in its own order, so results
+    /// of the same product differ in the last bits from one family to the next.
+    public static var coreName: String {
+        openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+    }
 }

@@ -95,11 +95,28 @@ private func renderError(_ source: String, _ context: [String: JSONValue] = [:])
     #expect(try template.render(messages: [["role": "user", "content": "hi"]], addGenerationPrompt: false) == "ok")
 }
 
-@Test func strftimeNowReadsTheClockInLocalTime() throws {
-    // 2025-03-07 12:00 UTC is 7 Mar in every time zone from UTC-11 to UTC+11.
-    var template = try ChatTemplate(source: "{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%Y-%m-%d') }}|{{ strftime_now('%A %B') }}")
+@Test(arguments: [
+    ("UTC", "07 Mar 2025|2025-03-07|Friday March|12:00 +0000"),
+    ("Pacific/Kiritimati", "08 Mar 2025|2025-03-08|Saturday March|02:00 +1400"),
+    ("Pacific/Pago_Pago", "07 Mar 2025|2025-03-07|Friday March|01:00 -1100"),
+    ("Asia/Kolkata", "07 Mar 2025|2025-03-07|Friday March|17:30 +0530"),
+])
+func strftimeNowReadsTheClockInItsTimeZone(zone: String, expected: String) throws {
+    // 2025-03-07 12:00 UTC, formatted in the template's zone: the same on a machine in any zone.
+    var template = try ChatTemplate(source: "{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%Y-%m-%d') }}|{{ strftime_now('%A %B') }}|{{ strftime_now('%H:%M %z') }}")
     template.now = { ChatFixtures.fixedNow }
-    #expect(try template.render(messages: [], addGenerationPrompt: false) == "07 Mar 2025|2025-03-07|Friday March")
+    template.timeZone = TimeZone(identifier: zone)   // the expected %z shows it was found
+    #expect(try template.render(messages: [], addGenerationPrompt: false) == expected)
+}
+
+@Test func strftimeNowDefaultsToTheLocalTimeZone() throws {
+    // Without a zone, local time as Python's datetime.now(): the same as C's localtime here.
+    var template = try ChatTemplate(source: "{{ strftime_now('%Y-%m-%d %H:%M') }}")
+    template.now = { ChatFixtures.fixedNow }
+    var seconds = time_t(1_741_348_800), parts = tm()
+    localtime_r(&seconds, &parts)
+    let local = String(format: "%04d-%02d-%02d %02d:%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min)
+    #expect(try template.render(messages: [], addGenerationPrompt: false) == local)
 }
 
 @Test func llama32TakesTheDateFromStrftimeNowLikeTransformersWithDateString() throws {
@@ -108,6 +125,7 @@ private func renderError(_ source: String, _ context: [String: JSONValue] = [:])
     let source = try ChatFixtures.templateSource("llama-3.2-vision-instruct")
     var template = try ChatTemplate(source: source, specialTokens: ["bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"])
     template.now = { date }
+    template.timeZone = ChatFixtures.fixedZone
     let expected = try ChatFixtures.cases().first { $0.template == "llama-3.2-vision-instruct" && $0.conversation == "system-user" && $0.addGenerationPrompt }!
     #expect(expected.context["date_string"] == "23 Nov 2026")
     #expect(try template.render(messages: expected.messages, addGenerationPrompt: true) == expected.rendered)

@@ -23,6 +23,7 @@ enum ChatFixtures {
     static let directory = Fixtures.directory.appendingPathComponent("chat")
     /// The clock of generate_chat_templates.py's strftime_now (FIXED_NOW): 2025-03-07 12:00, taken as UTC.
     static let fixedNow = Date(timeIntervalSince1970: 1_741_348_800)
+    static let fixedZone = TimeZone(identifier: "UTC")!
 
     static func templateSource(_ name: String) throws -> String {
         try String(contentsOf: directory.appendingPathComponent("templates/\(name).jinja"), encoding: .utf8)
@@ -67,6 +68,7 @@ func rendersLikeTransformers(_ c: ParityCase) throws {
     }
     var template = try ChatTemplate(source: try ChatFixtures.templateSource(c.template), specialTokens: tokens)
     template.now = { ChatFixtures.fixedNow }
+    template.timeZone = ChatFixtures.fixedZone
     if let expected = c.rendered {
         let rendered = try template.render(messages: c.messages, addGenerationPrompt: c.addGenerationPrompt, extraContext: extra)
         #expect(rendered.utf8.elementsEqual(expected.utf8), "got \(rendered.debugDescription)\nexpected \(expected.debugDescription)")

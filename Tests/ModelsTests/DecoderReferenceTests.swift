@@ -53,11 +53,17 @@ func cachedDecodeEqualsRecompute(model name: String) throws {
 }
 
 @Test func lastRowLogitsEqualTheLastRowOfAll() throws {
+    // The head on one row and on six rows are different sgemm shapes, which OpenBLAS may sum in
+    // different orders (5.7e-6 apart on Cooperlake, 1.4e-6 on Prescott, 0 on Haswell): equal within
+    // the same-path tolerance, not bitwise.
     let model = try loadDecoder(Fixtures.model("qwen2-tiny"))
     let tokens = [3, 1, 4, 1, 5, 9]
     var cache = model.makeCache()
     let last = try model.forward(tokens: tokens, cache: &cache, logits: .last)
-    #expect(last.maxAbsDifference(try model.logits(tokens: tokens).rows(5..<6)) == 0)
+    let all = try model.logits(tokens: tokens)
+    #expect(last.shape == [1, all.cols])
+    let difference = last.maxAbsDifference(all.rows(5..<6))
+    #expect(difference < Tolerance.samePath, "max |Δlogit| \(difference)")
 }
 
 @Test func decoderRejectsBadTokens() throws {
