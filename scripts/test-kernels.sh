@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-numerical='LinearAlgebraTests|ModelsTests|AdaptersTests|DiagnosticsTests|CLITests|ServerTests'
+numerical='^(LinearAlgebraTests|ModelsTests|AdaptersTests|DiagnosticsTests|CLITests|ServerTests)\.'
 families=(Haswell)
 if grep -qw avx512f /proc/cpuinfo; then
     families+=(SkylakeX)
