@@ -48,6 +48,10 @@ public final class LoRAAdapter: Sendable {
 
     /// Module paths in the base model's order.
     public let moduleNames: [String]
+    /// Each of `moduleNames`' index in the base model's `linearModules`, resolved at load.
+    public let moduleIndices: [Int]
+    /// How many linear modules the base model has.
+    public let modelModuleCount: Int
 
     public var isDoRA: Bool { config.useDoRA }
     public var parameterCount: Int { updates.values.reduce(0) { $0 + $1.parameterCount } }
@@ -74,12 +78,15 @@ public final class LoRAAdapter: Sendable {
 
     /// An adapter from updates built in memory (e.g. a truncation of another adapter). Each update
     /// carries its own rank and scale; `config` supplies `useDoRA` and what the adapter was read from.
-    /// `moduleNames` is the base model's order.
-    public init(config: AdapterConfig, updates: [String: LoRAUpdate], moduleNames: [String]) {
+    /// `moduleNames` is the base model's order, `moduleIndices` their places among its `modelModuleCount` modules.
+    public init(config: AdapterConfig, updates: [String: LoRAUpdate], moduleNames: [String], moduleIndices: [Int], modelModuleCount: Int) {
         precondition(Set(moduleNames) == Set(updates.keys), "moduleNames must name exactly the updates")
+        precondition(moduleIndices.count == moduleNames.count && moduleIndices.allSatisfy { (0..<modelModuleCount).contains($0) })
         self.config = config
         self.updates = updates
         self.moduleNames = moduleNames
+        self.moduleIndices = moduleIndices
+        self.modelModuleCount = modelModuleCount
     }
 
     /// Validates `weights` (PEFT's state dict) against `config` and `model`, then builds the updates.
@@ -135,7 +142,10 @@ public final class LoRAAdapter: Sendable {
             updates[module] = LoRAUpdate(a: a, b: b, scale: scale, doraRowScale: rowScale)
         }
         self.updates = updates
-        self.moduleNames = model.linearModules.map(\.name).filter { updates[$0] != nil }
+        let all = model.linearModules.map(\.name)
+        self.moduleIndices = all.indices.filter { updates[all[$0]] != nil }
+        self.moduleNames = moduleIndices.map { all[$0] }
+        self.modelModuleCount = all.count
     }
 
     /// The parts of a module PEFT saves.

@@ -11,28 +11,35 @@ import Models
 ///     W' = (m / ‖W + scale · B·A‖_row) ⊙_rows (W + scale · B·A)   (DoRA; bias unchanged)
 public struct MergedAdapter: LinearOverlay {
     public let adapter: LoRAAdapter
-    let merged: [String: Linear]
+    /// The merged layer of each of the model's linear modules, by index: nil where the adapter does not apply.
+    private let merged: [Linear?]
 
     /// Builds the merged weights: one GEMM per adapted module.
     public init(_ adapter: LoRAAdapter, model: BaseModel) {
         self.adapter = adapter
-        var merged: [String: Linear] = [:]
-        for (module, update) in adapter.updates {
+        var merged = [Linear?](repeating: nil, count: adapter.modelModuleCount)
+        for (module, index) in zip(adapter.moduleNames, adapter.moduleIndices) {
             let base = model.linear(named: module)!
-            merged[module] = Linear(weight: update.mergedWeight(onto: base.weight), bias: base.bias)
+            merged[index] = Linear(weight: adapter.updates[module]!.mergedWeight(onto: base.weight), bias: base.bias)
         }
         self.merged = merged
     }
 
-    public func output(of module: String, base: Linear, input x: Matrix) -> Matrix? {
-        merged[module]?(x)
-    }
+    public func change(ofModule index: Int) -> ModuleChange? { merged[index].map { .replaced($0) } }
+
+    public var batchKey: AnyHashable { AnyHashable(MergedKey(adapter: ObjectIdentifier(adapter))) }
 
     /// The merged weight of a module, if the adapter changes it.
-    public func linear(named module: String) -> Linear? { merged[module] }
+    public func linear(named module: String) -> Linear? {
+        adapter.moduleNames.firstIndex(of: module).flatMap { merged[adapter.moduleIndices[$0]] }
+    }
 
     /// Bytes held by the merged copies (weights and shared biases counted once per module).
     public var byteCount: Int {
-        merged.values.reduce(0) { $0 + ($1.weight.count + ($1.bias?.count ?? 0)) * MemoryLayout<Float>.size }
+        merged.reduce(0) { $0 + ($1.map { ($0.weight.count + ($0.bias?.count ?? 0)) * MemoryLayout<Float>.size } ?? 0) }
     }
+}
+
+private struct MergedKey: Hashable {
+    let adapter: ObjectIdentifier
 }

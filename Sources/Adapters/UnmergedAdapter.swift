@@ -2,29 +2,47 @@
 import LinearAlgebra
 import Models
 
-/// An adapter run unmerged: two thin GEMMs per adapted module over the whole token batch, about
+/// An adapter run unmerged: two thin GEMMs per adapted module over its rows of the batch, about
 /// `r·(in + out)` extra multiply-adds per token, and the base weights shared as they are.
 ///
 /// For each adapted module, as a loop over tokens t:
 ///
 ///     y[t] = W·x[t] + bias + scale · B·(A·x[t])                       (LoRA)
 ///     y[t] = rowScale ⊙ (W·x[t] + scale · B·(A·x[t])) + bias          (DoRA, rowScale = m / ‖W + s·BA‖_row)
+///
+/// (`Linear.callAsFunction(_:module:segments:)` computes it for every adapter of a batch at once.)
 public struct UnmergedAdapter: LinearOverlay {
     public let adapter: LoRAAdapter
+    /// The change to each of the model's linear modules, by index: nil where the adapter does not apply.
+    private let changes: [ModuleChange?]
 
-    public init(_ adapter: LoRAAdapter) {
+    /// `adapter` with its deltas multiplied by `weight` (a request's per-adapter scale; 1 as trained).
+    public init(_ adapter: LoRAAdapter, weight: Float = 1) {
         self.adapter = adapter
+        var changes = [ModuleChange?](repeating: nil, count: adapter.modelModuleCount)
+        for (name, index) in zip(adapter.moduleNames, adapter.moduleIndices) {
+            changes[index] = .delta([adapter.updates[name]!.delta(weight: weight)])
+        }
+        self.changes = changes
+        self.weight = weight
     }
 
-    public func output(of module: String, base: Linear, input x: Matrix) -> Matrix? {
-        guard let update = adapter.updates[module] else { return nil }
-        // y = x·Wᵀ (tokens × out)
-        var y = x.timesTransposed(base.weight)
-        // t = x·Aᵀ (tokens × r); y += scale · t·Bᵀ
-        let t = x.timesTransposed(update.a)
-        t.accumulateTimesTransposed(update.b, into: &y, alpha: update.scale, beta: 1)
-        if let rowScale = update.doraRowScale { y.scaleColumns(by: rowScale) }
-        if let bias = base.bias { y.addRowVector(bias) }
-        return y
+    /// The request's multiplier on `scale`.
+    public let weight: Float
+
+    public func change(ofModule index: Int) -> ModuleChange? { changes[index] }
+
+    public var batchKey: AnyHashable { AnyHashable(UnmergedKey(adapter: ObjectIdentifier(adapter), weight: weight)) }
+}
+
+private struct UnmergedKey: Hashable {
+    let adapter: ObjectIdentifier
+    let weight: Float
+}
+
+extension LoRAUpdate {
+    /// The update as the forward pass applies it unmerged, its scale multiplied by `weight`.
+    public func delta(weight: Float = 1) -> LowRankDelta {
+        LowRankDelta(a: a, b: b, scale: scale * weight, rowScale: doraRowScale)
     }
 }

@@ -101,6 +101,7 @@ public enum AdapterTruncation {
             }
             updates[name] = LoRAUpdate(a: t.a, b: t.b, scale: t.scale, doraRowScale: rowScale)
         }
-        return LoRAAdapter(config: adapter.config, updates: updates, moduleNames: adapter.moduleNames)
+        return LoRAAdapter(config: adapter.config, updates: updates, moduleNames: adapter.moduleNames,
+                           moduleIndices: adapter.moduleIndices, modelModuleCount: adapter.modelModuleCount)
     }
 }

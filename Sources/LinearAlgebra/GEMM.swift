@@ -20,6 +20,11 @@ public enum Transpose: Sendable {
 ///
 /// `lda`, `ldb`, `ldc` are row strides in elements, which lets callers address one attention
 /// head inside a wider activation matrix without copying it.
+///
+/// One row (`m == 1`, a decode step of one sequence) goes to `sgemv`: OpenBLAS 0.3.21 does not
+/// forward such products itself, and sgemm's packing of B costs as much as the product there. The
+/// two sum in different orders, so a one-row result may differ from a row of a larger product in
+/// the last bits (the tests' `Tolerance.samePath`).
 public func gemm(
     _ transA: Transpose, _ transB: Transpose,
     m: Int, n: Int, k: Int,
@@ -30,6 +35,16 @@ public func gemm(
     c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     guard m > 0, n > 0 else { return }
+    if m == 1, k > 0 {
+        // c (1 × n) = alpha · a (1 × k) · op(B) + beta · c, as y = op'(B) · x.
+        let incA = Int32(transA == .none ? 1 : lda)
+        if transB == .transpose {   // B is n × k: y = B · a
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb), a, incA, beta, c, 1)
+        } else {                    // B is k × n: y = Bᵀ · a
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, b, Int32(ldb), a, incA, beta, c, 1)
+        }
+        return
+    }
     cblas_sgemm(
         CblasRowMajor, transA.cblas, transB.cblas,
         Int32(m), Int32(n), Int32(k),

@@ -24,13 +24,29 @@ func attention(
     queries: Matrix, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, keyCount: Int,
     heads: Int, kvHeads: Int, headDim: Int, visibility: KeyVisibility
 ) -> Matrix {
-    let tokens = queries.rows
+    var out = Matrix(rows: queries.rows, cols: heads * headDim)
+    queries.storage.withUnsafeBufferPointer { q in
+        out.storage.withUnsafeMutableBufferPointer { o in
+            attention(queries: q.baseAddress!, tokens: queries.rows, keys: keys, values: values, keyCount: keyCount,
+                      heads: heads, kvHeads: kvHeads, headDim: headDim, visibility: visibility, into: o.baseAddress!)
+        }
+    }
+    return out
+}
+
+/// `attention` for `tokens` query rows at `queries`, written into `out` (tokens × heads·d).
+///
+/// One query row (a decode step) attends with each group of query heads that share a KV head in
+/// one product: those heads sit side by side in the row, so they form a (group × d) matrix and the
+/// group's scores are one (group × S) GEMM instead of `group` one-row ones.
+func attention(
+    queries q: UnsafePointer<Float>, tokens: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, keyCount: Int,
+    heads: Int, kvHeads: Int, headDim: Int, visibility: KeyVisibility, into o: UnsafeMutablePointer<Float>
+) {
     let queryWidth = heads * headDim
     let keyWidth = kvHeads * headDim
     let group = heads / kvHeads
     let scale = 1 / Float(headDim).squareRoot()
-    var out = Matrix(rows: tokens, cols: queryWidth)
-    var scores = [Float](repeating: 0, count: tokens * keyCount)   // (T, S) for one head
 
     // The visible key range [lower, upper) of each query row, and a per-key mask for padding.
     var lower = [Int](repeating: 0, count: tokens)
@@ -48,46 +64,68 @@ func attention(
         keyMask = mask
     }
 
-    queries.storage.withUnsafeBufferPointer { q in
-        out.storage.withUnsafeMutableBufferPointer { o in
-            scores.withUnsafeMutableBufferPointer { s in
-                for h in 0..<heads {
-                    let kvHead = h / group
-                    // scores = scale · Q_h · K_kvhᵀ   (T × S)
-                    gemm(.none, .transpose, m: tokens, n: keyCount, k: headDim, alpha: scale,
-                         a: q.baseAddress! + h * headDim, lda: queryWidth,
-                         b: keys + kvHead * headDim, ldb: keyWidth,
-                         beta: 0, c: s.baseAddress!, ldc: keyCount)
-                    // Mask, then softmax over the visible keys of each row.
-                    for t in 0..<tokens {
-                        let row = s.baseAddress! + t * keyCount
-                        if let keyMask {
-                            var maximum = -Float.infinity
-                            for j in 0..<keyCount where keyMask[j] { maximum = max(maximum, row[j]) }
-                            var sum: Float = 0
-                            for j in 0..<keyCount {
-                                if keyMask[j] {
-                                    row[j] = expf(row[j] - maximum)
-                                    sum += row[j]
-                                } else {
-                                    row[j] = 0
-                                }
-                            }
-                            for j in 0..<keyCount { row[j] /= sum }
-                        } else {
-                            for j in 0..<lower[t] { row[j] = 0 }
-                            for j in upper[t]..<keyCount { row[j] = 0 }
-                            softmaxInPlace(row + lower[t], count: upper[t] - lower[t])
-                        }
+    /// Masks and softmaxes `rows` score rows that all belong to query row `t`'s visibility.
+    func softmaxRows(_ s: UnsafeMutablePointer<Float>, rows: Int, queryRow: (Int) -> Int) {
+        for r in 0..<rows {
+            let row = s + r * keyCount
+            let t = queryRow(r)
+            if let keyMask {
+                var maximum = -Float.infinity
+                for j in 0..<keyCount where keyMask[j] { maximum = max(maximum, row[j]) }
+                var sum: Float = 0
+                for j in 0..<keyCount {
+                    if keyMask[j] {
+                        row[j] = expf(row[j] - maximum)
+                        sum += row[j]
+                    } else {
+                        row[j] = 0
                     }
-                    // out_h = P · V_kvh   (T × d), written into head h's columns.
-                    gemm(.none, .none, m: tokens, n: headDim, k: keyCount,
-                         a: s.baseAddress!, lda: keyCount,
-                         b: values + kvHead * headDim, ldb: keyWidth,
-                         beta: 0, c: o.baseAddress! + h * headDim, ldc: queryWidth)
                 }
+                for j in 0..<keyCount { row[j] /= sum }
+            } else {
+                for j in 0..<lower[t] { row[j] = 0 }
+                for j in upper[t]..<keyCount { row[j] = 0 }
+                softmaxInPlace(row + lower[t], count: upper[t] - lower[t])
             }
         }
     }
-    return out
+
+    if tokens == 1 {
+        var scores = [Float](repeating: 0, count: group * keyCount)   // (group, S) for one KV head
+        scores.withUnsafeMutableBufferPointer { s in
+            for kvHead in 0..<kvHeads {
+                // scores = scale · Q_group · K_kvhᵀ   (group × S); the group's heads are rows of width d.
+                gemm(.none, .transpose, m: group, n: keyCount, k: headDim, alpha: scale,
+                     a: q + kvHead * group * headDim, lda: headDim,
+                     b: keys + kvHead * headDim, ldb: keyWidth,
+                     beta: 0, c: s.baseAddress!, ldc: keyCount)
+                softmaxRows(s.baseAddress!, rows: group) { _ in 0 }
+                // out_group = P · V_kvh   (group × d)
+                gemm(.none, .none, m: group, n: headDim, k: keyCount,
+                     a: s.baseAddress!, lda: keyCount,
+                     b: values + kvHead * headDim, ldb: keyWidth,
+                     beta: 0, c: o + kvHead * group * headDim, ldc: headDim)
+            }
+        }
+        return
+    }
+
+    var scores = [Float](repeating: 0, count: tokens * keyCount)   // (T, S) for one head
+    scores.withUnsafeMutableBufferPointer { s in
+        for h in 0..<heads {
+            let kvHead = h / group
+            // scores = scale · Q_h · K_kvhᵀ   (T × S)
+            gemm(.none, .transpose, m: tokens, n: keyCount, k: headDim, alpha: scale,
+                 a: q + h * headDim, lda: queryWidth,
+                 b: keys + kvHead * headDim, ldb: keyWidth,
+                 beta: 0, c: s.baseAddress!, ldc: keyCount)
+            // Mask, then softmax over the visible keys of each row.
+            softmaxRows(s.baseAddress!, rows: tokens) { $0 }
+            // out_h = P · V_kvh   (T × d), written into head h's columns.
+            gemm(.none, .none, m: tokens, n: headDim, k: keyCount,
+                 a: s.baseAddress!, lda: keyCount,
+                 b: values + kvHead * headDim, ldb: keyWidth,
+                 beta: 0, c: o + h * headDim, ldc: queryWidth)
+        }
+    }
 }

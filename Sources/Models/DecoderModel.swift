@@ -17,6 +17,7 @@ struct DecoderBlock: Sendable {
     let down: Linear                // (d, f)
     let slidingWindow: Int?
     let names: Names
+    let modules: Modules
 
     /// Hugging Face module paths, built once so the forward pass never formats strings.
     struct Names: Sendable {
@@ -25,6 +26,15 @@ struct DecoderBlock: Sendable {
             let p = "model.layers.\(i)."
             q = p + "self_attn.q_proj"; k = p + "self_attn.k_proj"; v = p + "self_attn.v_proj"; o = p + "self_attn.o_proj"
             gate = p + "mlp.gate_proj"; up = p + "mlp.up_proj"; down = p + "mlp.down_proj"
+        }
+    }
+
+    /// The modules' indices in `DecoderModel.linearModules` (q, k, v, o, gate, up, down of each layer in
+    /// turn, then lm_head), which overlays are addressed by.
+    struct Modules: Sendable {
+        let q, k, v, o, gate, up, down: Int
+        init(layer i: Int) {
+            q = 7 * i; k = q + 1; v = q + 2; o = q + 3; gate = q + 4; up = q + 5; down = q + 6
         }
     }
 }
@@ -58,7 +68,7 @@ public final class DecoderModel: Sendable {
                 up: try weights.linear(p + "mlp.up_proj", out: c.intermediateSize, in: d, bias: c.mlpBias),
                 down: try weights.linear(p + "mlp.down_proj", out: d, in: c.intermediateSize, bias: c.mlpBias),
                 slidingWindow: c.slidingWindows[i],
-                names: .init(layer: i)))
+                names: .init(layer: i), modules: .init(layer: i)))
         }
         self.blocks = blocks
         finalNorm = try weights.vector("model.norm.weight", count: d)
@@ -71,7 +81,7 @@ public final class DecoderModel: Sendable {
         }
         weights.ignore { $0.hasSuffix(".rotary_emb.inv_freq") }
         try weights.requireAllUsed()
-        rope = RotaryEmbedding(headDim: hd, theta: c.ropeTheta, scaling: c.ropeScaling)
+        rope = RotaryEmbedding(headDim: hd, theta: c.ropeTheta, scaling: c.ropeScaling, maxPositions: c.maxPositions)
 
         var byName: [String: Linear] = ["lm_head": lmHead]
         for b in blocks {
@@ -86,81 +96,161 @@ public final class DecoderModel: Sendable {
              (b.names.gate, b.gate), (b.names.up, b.up), (b.names.down, b.down)]
                 .map { LinearModuleInfo(name: $0.0, outFeatures: $0.1.outFeatures, inFeatures: $0.1.inFeatures) }
         } + [LinearModuleInfo(name: "lm_head", outFeatures: c.vocabularySize, inFeatures: d)]
+        lmHeadModule = 7 * blocks.count
     }
+
+    /// `lm_head`'s index in `linearModules`.
+    let lmHeadModule: Int
 
     /// The base linear layer at a Hugging Face module path, e.g. `model.layers.0.self_attn.q_proj`.
     public func linear(named name: String) -> Linear? { linearsByName[name] }
 
-    /// A fresh, empty cache for one sequence.
-    public func makeCache() -> KVCache {
-        KVCache(layers: config.layerCount, kvHeads: config.kvHeadCount, headDim: config.headDim)
+    /// A fresh, empty cache for one sequence; with `capacity`, every position allocated up front.
+    public func makeCache(capacity: Int = 0) -> KVCache {
+        KVCache(layers: config.layerCount, kvHeads: config.kvHeadCount, headDim: config.headDim,
+                capacity: min(capacity, config.maxPositions))
+    }
+
+    /// Bytes of KV cache one sequence of `positions` positions takes.
+    public func cacheBytes(positions: Int) -> Int {
+        KVCache.byteCount(layers: config.layerCount, kvHeads: config.kvHeadCount, headDim: config.headDim, positions: positions)
     }
 
     /// Which positions of a forward pass produce logits.
-    public enum LogitRows: Sendable { case all, last }
+    public enum LogitRows: Sendable { case all, last, none }
+
+    /// One sequence's part of a batched step: tokens after the positions in its cache, its adapter
+    /// overlay, and which of its rows need logits.
+    public struct StepSequence: Sendable {
+        public var tokens: [Int]
+        public var overlay: (any LinearOverlay)?
+        public var logits: LogitRows
+
+        public init(tokens: [Int], overlay: (any LinearOverlay)?, logits: LogitRows) {
+            self.tokens = tokens
+            self.overlay = overlay
+            self.logits = logits
+        }
+    }
 
     /// Runs `tokens` after the positions already in `cache`, appends their keys and values to it,
     /// and returns logits (rows × vocab) for every new position or only the last.
     public func forward(
         tokens: [Int], cache: inout KVCache, overlay: (any LinearOverlay)? = nil, logits rows: LogitRows = .all
     ) throws -> Matrix {
+        var caches = [cache]
+        cache = KVCache(layers: 0, kvHeads: 0, headDim: 0)   // hand over the storage: no copy on write
+        defer { cache = caches[0] }
+        return try forward(step: [StepSequence(tokens: tokens, overlay: overlay, logits: rows)], caches: &caches)[0]
+    }
+
+    /// One batched step: the new tokens of every sequence (a prefill chunk or one decode token each)
+    /// in one pass, each after the positions in its own cache (`caches[i]` for `step[i]`). Every
+    /// linear module runs once over all rows, each sequence's adapter applied to its rows only
+    /// (`Linear.callAsFunction(_:module:segments:)`); attention runs per sequence over its own cache.
+    /// Returns each sequence's logits (rows × vocab: all its new rows, its last, or none).
+    ///
+    /// Consecutive sequences whose overlays have the same `batchKey` share one row segment, so a
+    /// caller that orders the step by adapter gets one shrink and one expand GEMM per adapter.
+    public func forward(step: [StepSequence], caches: inout [KVCache]) throws -> [Matrix] {
         let c = config
-        guard !tokens.isEmpty else { throw ModelError.emptyInput }
-        for id in tokens where id < 0 || id >= c.vocabularySize {
-            throw ModelError.tokenOutOfRange(id, vocabularySize: c.vocabularySize)
+        precondition(step.count == caches.count, "one cache per sequence")
+        guard !step.isEmpty else { return [] }
+        for (sequence, cache) in zip(step, caches) {
+            guard !sequence.tokens.isEmpty else { throw ModelError.emptyInput }
+            for id in sequence.tokens where id < 0 || id >= c.vocabularySize {
+                throw ModelError.tokenOutOfRange(id, vocabularySize: c.vocabularySize)
+            }
+            guard cache.length + sequence.tokens.count <= c.maxPositions else {
+                throw ModelError.sequenceTooLong(cache.length + sequence.tokens.count, maximum: c.maxPositions)
+            }
         }
-        let first = cache.length
-        guard first + tokens.count <= c.maxPositions else {
-            throw ModelError.sequenceTooLong(first + tokens.count, maximum: c.maxPositions)
-        }
-        let n = tokens.count, d = c.hiddenSize
+        let d = c.hiddenSize, hd = c.headDim
+        let qWidth = c.headCount * hd, kvWidth = c.kvHeadCount * hd
+        // Sequence i owns rows offsets[i]..<offsets[i + 1] of every activation.
+        var offsets = [0]
+        for sequence in step { offsets.append(offsets.last! + sequence.tokens.count) }
+        let n = offsets.last!
+        let segments = rowSegments(step.indices.map { (offsets[$0]..<offsets[$0 + 1], step[$0].overlay) })
+        let firsts = caches.map(\.length)
+        for i in caches.indices { caches[i].reserve(step[i].tokens.count) }
 
         // Token embeddings: h (n, d)
         var h = Matrix(rows: n, cols: d)
-        for (t, id) in tokens.enumerated() {
+        for (t, id) in step.flatMap(\.tokens).enumerated() {
             h.storage.replaceSubrange((t * d)..<((t + 1) * d), with: embedTokens.storage[(id * d)..<((id + 1) * d)])
         }
 
-        cache.reserve(n)
         for (l, block) in blocks.enumerated() {
-            // Attention sub-block: x = RMSNorm(h); q, k, v projections (n, ·).
+            let m = block.modules
+            // Attention sub-block: x = RMSNorm(h); q (n, h·hd), k and v (n, k·hd) for all rows at once.
             let x = rmsNorm(h, weight: block.inputNorm, eps: c.rmsNormEps)
-            var q = block.q(x, module: block.names.q, overlay: overlay)
-            var k = block.k(x, module: block.names.k, overlay: overlay)
-            let v = block.v(x, module: block.names.v, overlay: overlay)
-            // Rotary position embedding on queries and keys at positions first..<first+n.
-            rope.apply(&q, heads: c.headCount, firstPosition: first)
-            rope.apply(&k, heads: c.kvHeadCount, firstPosition: first)
-            // Append this step's keys and values, then attend over every cached position.
-            cache.write(layer: l, keys: k, values: v)
-            let context = cache.layers[l].keys.withUnsafeBufferPointer { keys in
-                cache.layers[l].values.withUnsafeBufferPointer { values in
-                    attention(queries: q, keys: keys.baseAddress!, values: values.baseAddress!, keyCount: first + n,
-                              heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
-                              visibility: .causal(firstPosition: first, slidingWindow: block.slidingWindow))
+            var q = block.q(x, module: m.q, segments: segments)
+            var k = block.k(x, module: m.k, segments: segments)
+            let v = block.v(x, module: m.v, segments: segments)
+            var context = Matrix(rows: n, cols: qWidth)   // (n, h·hd)
+            q.storage.withUnsafeMutableBufferPointer { qs in
+                k.storage.withUnsafeMutableBufferPointer { ks in
+                    v.storage.withUnsafeBufferPointer { vs in
+                        context.storage.withUnsafeMutableBufferPointer { out in
+                            for i in step.indices {
+                                let rows = offsets[i + 1] - offsets[i], first = firsts[i]
+                                let qi = qs.baseAddress! + offsets[i] * qWidth, ki = ks.baseAddress! + offsets[i] * kvWidth
+                                // Rotary position embedding at this sequence's positions first..<first+rows.
+                                rope.apply(qi, rows: rows, heads: c.headCount, firstPosition: first)
+                                rope.apply(ki, rows: rows, heads: c.kvHeadCount, firstPosition: first)
+                                // Append its keys and values, then attend over every position it has cached.
+                                caches[i].write(layer: l, keys: ki, values: vs.baseAddress! + offsets[i] * kvWidth, rows: rows)
+                                caches[i].layers[l].keys.withUnsafeBufferPointer { keys in
+                                    caches[i].layers[l].values.withUnsafeBufferPointer { values in
+                                        attention(queries: qi, tokens: rows, keys: keys.baseAddress!, values: values.baseAddress!,
+                                                  keyCount: first + rows, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: hd,
+                                                  visibility: .causal(firstPosition: first, slidingWindow: block.slidingWindow),
+                                                  into: out.baseAddress! + offsets[i] * qWidth)
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
             // Output projection, then the residual connection back into h.
-            h.add(block.o(context, module: block.names.o, overlay: overlay))
+            h.add(block.o(context, module: m.o, segments: segments))
 
             // MLP sub-block: down(act(gate(x)) ⊙ up(x)) with x = RMSNorm(h), residual into h.
             let x2 = rmsNorm(h, weight: block.postAttentionNorm, eps: c.rmsNormEps)
-            var gate = block.gate(x2, module: block.names.gate, overlay: overlay)
-            let up = block.up(x2, module: block.names.up, overlay: overlay)
+            var gate = block.gate(x2, module: m.gate, segments: segments)
+            let up = block.up(x2, module: m.up, segments: segments)
             let activation = c.activation
             gate.storage.withUnsafeMutableBufferPointer { g in
                 up.storage.withUnsafeBufferPointer { u in
                     for i in 0..<g.count { g[i] = activation(g[i]) * u[i] }
                 }
             }
-            h.add(block.down(gate, module: block.names.down, overlay: overlay))
+            h.add(block.down(gate, module: m.down, segments: segments))
         }
-        cache.advance(by: n)
+        for i in caches.indices { caches[i].advance(by: step[i].tokens.count) }
 
-        // Final norm and LM head, for every position or only the last.
-        let selected = rows == .all ? h : h.rows((n - 1)..<n)
-        let normed = rmsNorm(selected, weight: finalNorm, eps: c.rmsNormEps)
-        return lmHead(normed, module: "lm_head", overlay: overlay)
+        // Final norm and LM head over the rows each sequence asked for, then split per sequence.
+        var selected: [Int] = []
+        var selectedRanges: [(Range<Int>, (any LinearOverlay)?)] = []
+        for (i, sequence) in step.enumerated() {
+            let rows: Range<Int> = switch sequence.logits {
+            case .all: offsets[i]..<offsets[i + 1]
+            case .last: (offsets[i + 1] - 1)..<offsets[i + 1]
+            case .none: offsets[i]..<offsets[i]
+            }
+            selectedRanges.append((selected.count..<(selected.count + rows.count), sequence.overlay))
+            selected += rows
+        }
+        guard !selected.isEmpty else { return step.map { _ in Matrix(rows: 0, cols: c.vocabularySize) } }
+        var last = Matrix(rows: selected.count, cols: d)
+        for (r, row) in selected.enumerated() {
+            last.storage.replaceSubrange((r * d)..<((r + 1) * d), with: h.storage[(row * d)..<((row + 1) * d)])
+        }
+        let normed = rmsNorm(last, weight: finalNorm, eps: c.rmsNormEps)
+        let logits = lmHead(normed, module: lmHeadModule, segments: rowSegments(selectedRanges.filter { !$0.0.isEmpty }))
+        return selectedRanges.map { logits.rows($0.0) }
     }
 
     /// Logits for every position of `tokens` from an empty cache: one full forward pass.
@@ -168,4 +258,18 @@ public final class DecoderModel: Sendable {
         var cache = makeCache()
         return try forward(tokens: tokens, cache: &cache, overlay: overlay, logits: .all)
     }
+}
+
+/// Row ranges with their overlays, consecutive ranges with the same batch key merged into one segment.
+func rowSegments(_ ranges: [(Range<Int>, (any LinearOverlay)?)]) -> [RowSegment] {
+    var segments: [RowSegment] = []
+    for (rows, overlay) in ranges {
+        if let previous = segments.last, previous.rows.upperBound == rows.lowerBound,
+           previous.overlay?.batchKey == overlay?.batchKey {
+            segments[segments.count - 1].rows = previous.rows.lowerBound..<rows.upperBound
+        } else {
+            segments.append(RowSegment(rows: rows, overlay: overlay))
+        }
+    }
+    return segments
 }

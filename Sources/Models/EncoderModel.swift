@@ -15,6 +15,15 @@ struct EncoderBlock: Sendable {
     let output: Linear            // (d, f)
     let outputNorm: (weight: [Float], bias: [Float])     // (d), (d)
     let names: Names
+    let modules: Modules
+
+    /// The modules' indices in `EncoderModel.linearModules` (six per layer, in this order).
+    struct Modules: Sendable {
+        let query, key, value, attentionOutput, intermediate, output: Int
+        init(layer i: Int) {
+            query = 6 * i; key = query + 1; value = query + 2; attentionOutput = query + 3; intermediate = query + 4; output = query + 5
+        }
+    }
 
     struct Names: Sendable {
         let query, key, value, attentionOutput, intermediate, output: String
@@ -75,7 +84,7 @@ public final class EncoderModel: Sendable {
                 intermediate: try weights.linear(names.intermediate, out: c.intermediateSize, in: d, bias: true),
                 output: try weights.linear(names.output, out: d, in: c.intermediateSize, bias: true),
                 outputNorm: try norm(p + "output.LayerNorm"),
-                names: names))
+                names: names, modules: .init(layer: i)))
         }
         self.blocks = blocks
         pooler = weights.contains(prefix + "pooler.dense.weight")
@@ -137,11 +146,13 @@ public final class EncoderModel: Sendable {
         }
         h = layerNorm(h, weight: embeddingNorm.weight, bias: embeddingNorm.bias, eps: c.layerNormEps)
 
+        let segments = [RowSegment(rows: 0..<n, overlay: overlay)]
         for block in blocks {
+            let m = block.modules
             // Self-attention over all unmasked positions.
-            let q = block.query(h, module: block.names.query, overlay: overlay)
-            let k = block.key(h, module: block.names.key, overlay: overlay)
-            let v = block.value(h, module: block.names.value, overlay: overlay)
+            let q = block.query(h, module: m.query, segments: segments)
+            let k = block.key(h, module: m.key, segments: segments)
+            let v = block.value(h, module: m.value, segments: segments)
             let context = k.storage.withUnsafeBufferPointer { keys in
                 v.storage.withUnsafeBufferPointer { values in
                     attention(queries: q, keys: keys.baseAddress!, values: values.baseAddress!, keyCount: n,
@@ -149,13 +160,13 @@ public final class EncoderModel: Sendable {
                 }
             }
             // Output projection, residual, LayerNorm (post-norm).
-            var attended = block.attentionOutput(context, module: block.names.attentionOutput, overlay: overlay)
+            var attended = block.attentionOutput(context, module: m.attentionOutput, segments: segments)
             attended.add(h)
             h = layerNorm(attended, weight: block.attentionNorm.weight, bias: block.attentionNorm.bias, eps: c.layerNormEps)
             // MLP: output(act(intermediate(h))), residual, LayerNorm.
-            var inner = block.intermediate(h, module: block.names.intermediate, overlay: overlay)
+            var inner = block.intermediate(h, module: m.intermediate, segments: segments)
             c.activation.apply(&inner)
-            var out = block.output(inner, module: block.names.output, overlay: overlay)
+            var out = block.output(inner, module: m.output, segments: segments)
             out.add(h)
             h = layerNorm(out, weight: block.outputNorm.weight, bias: block.outputNorm.bias, eps: c.layerNormEps)
         }

@@ -17,9 +17,17 @@ public struct KVCache: Sendable {
     public private(set) var length = 0
     private var capacity = 0
 
-    public init(layers: Int, kvHeads: Int, headDim: Int) {
+    /// An empty cache. With `capacity` (the prompt plus the most tokens a request may generate) every
+    /// position is allocated now, so decoding never copies what the cache holds.
+    public init(layers: Int, kvHeads: Int, headDim: Int, capacity: Int = 0) {
         self.width = kvHeads * headDim
         self.layers = Array(repeating: Layer(keys: [], values: []), count: layers)
+        if capacity > 0 { reserve(capacity) }
+    }
+
+    /// Bytes a cache of `positions` positions takes.
+    public static func byteCount(layers: Int, kvHeads: Int, headDim: Int, positions: Int) -> Int {
+        layers * positions * kvHeads * headDim * 2 * MemoryLayout<Float>.size
     }
 
     /// Makes room for `additional` positions beyond `length`, doubling to amortise copies.
@@ -34,20 +42,12 @@ public struct KVCache: Sendable {
         capacity = newCapacity
     }
 
-    /// Copies `keys` and `values` (tokens × width) into layer `layer` at rows `length...`.
-    mutating func write(layer: Int, keys: Matrix, values: Matrix) {
-        precondition(keys.cols == width && values.cols == width && length + keys.rows <= capacity)
+    /// Copies `rows` rows of `keys` and `values` (rows × width each) into layer `layer` at rows `length...`.
+    mutating func write(layer: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, rows: Int) {
+        precondition(length + rows <= capacity)
         let offset = length * width
-        layers[layer].keys.withUnsafeMutableBufferPointer { dst in
-            keys.storage.withUnsafeBufferPointer { src in
-                (dst.baseAddress! + offset).update(from: src.baseAddress!, count: src.count)
-            }
-        }
-        layers[layer].values.withUnsafeMutableBufferPointer { dst in
-            values.storage.withUnsafeBufferPointer { src in
-                (dst.baseAddress! + offset).update(from: src.baseAddress!, count: src.count)
-            }
-        }
+        layers[layer].keys.withUnsafeMutableBufferPointer { dst in (dst.baseAddress! + offset).update(from: keys, count: rows * width) }
+        layers[layer].values.withUnsafeMutableBufferPointer { dst in (dst.baseAddress! + offset).update(from: values, count: rows * width) }
     }
 
     /// Marks `count` more positions as cached, after every layer wrote them.

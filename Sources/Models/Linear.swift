@@ -23,21 +23,52 @@ public struct Linear: Sendable {
     }
 }
 
-/// A per-request change to some of a model's linear layers: what an adapter is to the engine.
-///
-/// The model calls `output(of:base:input:)` for every linear module on the forward path; an overlay
-/// returns the changed output for the modules it adapts and nil for the rest (which then run as `base`).
-public protocol LinearOverlay: Sendable {
-    /// `base(x)` as this overlay changes it for the module named `module` (Hugging Face path,
-    /// e.g. `model.layers.0.self_attn.q_proj`), or nil to leave the module alone.
-    func output(of module: String, base: Linear, input x: Matrix) -> Matrix?
+/// One low-rank update `ΔW = scale · B·A` as the forward pass applies it unmerged.
+public struct LowRankDelta: Sendable {
+    public let a: Matrix          // (r, in)
+    public let b: Matrix          // (out, r)
+    public let scale: Float
+    /// DoRA: `m / ‖W + scale·B·A‖_row` (out), applied to `W·x + scale·B·A·x` before the bias.
+    public let rowScale: [Float]?
+
+    public init(a: Matrix, b: Matrix, scale: Float, rowScale: [Float]?) {
+        self.a = a
+        self.b = b
+        self.scale = scale
+        self.rowScale = rowScale
+    }
+
+    public var rank: Int { a.rows }
 }
 
-extension Linear {
-    /// Runs this layer, letting `overlay` replace it for `module`.
-    @inline(__always)
-    func callAsFunction(_ x: Matrix, module: String, overlay: (any LinearOverlay)?) -> Matrix {
-        overlay?.output(of: module, base: self, input: x) ?? self(x)
+/// How an overlay changes one linear module.
+public enum ModuleChange: Sendable {
+    /// The rows run on this layer instead of the base (merged weights `W' = W + s·B·A`).
+    case replaced(Linear)
+    /// The rows run on the base plus these deltas (unmerged; several when adapters are composed).
+    case delta([LowRankDelta])
+}
+
+/// A per-request change to some of a model's linear layers: what an adapter is to the engine.
+///
+/// Modules are addressed by their index in the model's `linearModules`, resolved once when the
+/// overlay is built, so the forward pass never looks a module up by name.
+public protocol LinearOverlay: Sendable {
+    /// The change to module `index` of the model's `linearModules`, or nil to leave it alone.
+    func change(ofModule index: Int) -> ModuleChange?
+    /// Overlays with equal keys change every module the same way, so the batched forward pass may
+    /// run their rows as one segment (one shrink and one expand GEMM for all of them).
+    var batchKey: AnyHashable { get }
+}
+
+/// A contiguous run of rows in a batched forward pass that share one overlay (nil: the base).
+public struct RowSegment: Sendable {
+    public var rows: Range<Int>
+    public var overlay: (any LinearOverlay)?
+
+    public init(rows: Range<Int>, overlay: (any LinearOverlay)?) {
+        self.rows = rows
+        self.overlay = overlay
     }
 }
 
