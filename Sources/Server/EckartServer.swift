@@ -32,7 +32,10 @@ public final class EckartServer: Sendable {
         startupReport = registry.start()
         service = InferenceService(model: model, registry: registry,
                                    scheduler: InferenceScheduler(concurrency: options.inferenceConcurrency), metrics: metrics,
-                                   generation: generation)
+                                   generation: generation,
+                                   limits: EngineLimits(maxStepTokens: options.maxStepTokens, maxRunning: options.maxRunning,
+                                                        maxLoras: options.maxLoras, kvCacheBytes: options.kvCacheBytes,
+                                                        maxWaiting: options.maxWaiting))
         let configuration = HTTPServerConfiguration(
             host: options.host, port: options.port, maxConnections: options.maxConnections,
             headerReadTimeout: options.headerReadTimeout, idleTimeout: options.idleTimeout,
@@ -59,5 +62,9 @@ public final class EckartServer: Sendable {
 
     /// Stops accepting, lets in-flight requests finish (up to `timeout` seconds), then closes.
     @discardableResult
-    public func shutdown(timeout: Double = 30) -> Bool { http.shutdown(timeout: timeout) }
+    public func shutdown(timeout: Double = 30) -> Bool {
+        let clean = http.shutdown(timeout: timeout)
+        service.engine?.stop()
+        return clean
+    }
 }

@@ -11,8 +11,12 @@ struct GenerationParameters {
     /// Text that ends the generation where it begins (not included in the text).
     var stops: [String]
     var stream: Bool
+    /// vLLM's extensions: EOS is not chosen before `minTokens` tokens; with `ignoreEos` generation goes
+    /// on through EOS until `maxTokens` (benchmarks use both to fix the output length).
+    var minTokens: Int
+    var ignoreEos: Bool
 
-    static let fields: Set<String> = ["temperature", "top_k", "top_p", "seed", "stop", "stream"]
+    static let fields: Set<String> = ["temperature", "top_k", "top_p", "seed", "stop", "stream", "min_tokens", "ignore_eos"]
     static let maxStops = 16
 
     /// Reads the sampling fields; `defaultTemperature` is what an absent `temperature` means
@@ -57,6 +61,11 @@ struct GenerationParameters {
         }
         if stops.contains("") { throw HTTPError.badRequest("field stop must not hold an empty string", code: "invalid_field") }
         stream = try body.bool("stream") ?? false
+        minTokens = try body.int("min_tokens") ?? 0
+        guard (0...maxTokens).contains(minTokens) else {
+            throw HTTPError.badRequest("field min_tokens must be in 0...max_tokens (\(maxTokens)), got \(minTokens)", code: "invalid_field")
+        }
+        ignoreEos = try body.bool("ignore_eos") ?? false
     }
 }
 

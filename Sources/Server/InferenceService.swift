@@ -1,6 +1,7 @@
-// Runs inference on the engine: lease the adapter, queue on the scheduler, then either the shared
-// generation loop (decoders: prefill, sampler, KV cache, EOS, stop strings, max_tokens,
-// cancellation) or encoding (encoders). /infer and the OpenAI routes all come through here.
+// Runs inference: lease the adapter, then either submit the generation to the batch engine
+// (decoders: continuous batching of every request and adapter, see BatchEngine) and turn its token
+// events into text on this request's thread (stop strings, streaming deltas, cancellation), or
+// encode on the scheduler (encoders). /infer and the OpenAI routes all come through here.
 import Adapters
 import Dispatch
 import Formats
@@ -15,15 +16,24 @@ final class InferenceService: Sendable {
     let registry: AdapterRegistry
     let scheduler: InferenceScheduler
     let metrics: Metrics
+    /// The decoder's batch engine (nil for encoders), and what it reports.
+    let engine: BatchEngine?
+    let serving: ServingMetrics
     /// What ends a generation (decoders); from generation_config.json or config.json.
     let generation: GenerationConfig
 
     init(model: BaseModel, registry: AdapterRegistry, scheduler: InferenceScheduler, metrics: Metrics,
-         generation: GenerationConfig? = nil) {
+         generation: GenerationConfig? = nil, limits: EngineLimits = EngineLimits()) {
         self.model = model
         self.registry = registry
         self.scheduler = scheduler
         self.metrics = metrics
+        serving = ServingMetrics()
+        if case .decoder(let decoder) = model {
+            engine = BatchEngine(model: decoder, limits: limits, metrics: serving)
+        } else {
+            engine = nil
+        }
         if let generation {
             self.generation = generation
         } else if case .decoder(let decoder) = model {
@@ -48,38 +58,75 @@ final class InferenceService: Sendable {
     }
 
     /// Generates after `prompt`. `onDelta` gets each token and the text that became safe to send
-    /// (possibly empty); returning false cancels the generation (the client went away).
+    /// (possibly empty); returning false cancels the generation (the client went away). Runs on the
+    /// request's thread; the forward passes run on the engine, batched with every other request.
     func generate(prompt: [Int], adapter: String?, mode: AdapterMode, parameters: GenerationParameters,
                   promptLogits: DecoderModel.LogitRows = .last, tokenizer: Tokenizer?, wantText: Bool,
                   onDelta: (Int, String) -> Bool = { _, _ in true }) throws -> GenerationReport {
-        guard case .decoder(let decoder) = model else {
+        guard case .decoder(let decoder) = model, let engine else {
             throw HTTPError.encoderCannotGenerate
         }
         if !parameters.stops.isEmpty && tokenizer == nil {
             throw HTTPError.stopNeedsTokenizer
         }
+        try validate(prompt, for: decoder)
         let start = DispatchTime.now()
         let lease = try lease(adapter: adapter, mode: mode)
         defer { lease?.release() }
         let eos = generation.eosTokenIds
         var stream = tokenizer.flatMap { wantText || !parameters.stops.isEmpty ? TextStream(tokenizer: $0, stops: parameters.stops, eosTokenIds: eos) : nil }
-        let (outcome, queued) = try scheduler.run { () throws -> GenerationOutcome in
-            var sampler = Sampler(parameters.sampling)
-            return try Generator(model: decoder, overlay: lease?.overlay, eosTokenIds: eos)
-                .generate(prompt: prompt, maxTokens: parameters.maxTokens, sampler: &sampler, promptLogits: promptLogits) { id in
-                    let delta = stream?.append(id) ?? ""
-                    guard onDelta(id, delta) else { return .cancel }
-                    return stream?.stopped == true ? .stop : .proceed
+        let handle = try engine.submit(GenerationSubmission(
+            prompt: prompt, maxTokens: parameters.maxTokens, minTokens: parameters.minTokens, ignoreEos: parameters.ignoreEos,
+            eosTokenIds: eos, sampling: parameters.sampling, overlay: lease?.overlay,
+            unmergedFallback: mode == .auto && lease?.mode == .merged ? lease.map { UnmergedAdapter($0.adapter) } : nil,
+            adapterLabel: adapter ?? "", promptLogits: promptLogits))
+
+        var tokens: [Int] = []
+        var ended: FinishReason? = nil   // by this side: a stop string, or the client went away
+        var outcome: EngineOutcome
+        events: while true {
+            switch handle.next() {
+            case .token(let id)?:
+                guard ended == nil else { continue }   // already generated when the engine saw the stop
+                tokens.append(id)
+                let delta = stream?.append(id) ?? ""
+                if !onDelta(id, delta) {
+                    ended = .cancelled
+                } else if stream?.stopped == true {
+                    ended = .stop
                 }
+                if let ended { handle.stop(ended) }
+            case .finished(let result)?:
+                outcome = result
+                break events
+            case .failed(let message)?:
+                throw HTTPError(.internalServerError, code: "engine_failure", message: message)
+            case nil:
+                handle.stop(.cancelled)
+                throw HTTPError(.internalServerError, code: "engine_timeout", message: "the engine did not answer within an hour")
+            }
         }
-        metrics.countGeneration(tokens: outcome.tokens.count, finishReason: outcome.finishReason.rawValue)
+        let reason = ended ?? outcome.reason
+        metrics.countGeneration(tokens: tokens.count, finishReason: reason.rawValue)
         let finalDelta = stream?.finish() ?? ""
+        let modeUsed = lease.map { $0.mode == .merged && !outcome.ranMergedThroughout ? "unmerged" : $0.mode.rawValue } ?? "base"
         return GenerationReport(
-            modeUsed: lease.map { $0.mode.rawValue } ?? "base", promptTokens: prompt.count, tokens: outcome.tokens,
-            text: stream?.fullText, finalDelta: finalDelta, finishReason: outcome.finishReason,
+            modeUsed: modeUsed, promptTokens: prompt.count, tokens: tokens,
+            text: stream?.fullText, finalDelta: finalDelta, finishReason: reason,
             promptLogits: outcome.promptLogits,
-            timing: ["queue": timingValue(queued), "prefill": timingValue(outcome.prefillMilliseconds),
+            timing: ["queue": timingValue(outcome.queuedMilliseconds), "prefill": timingValue(outcome.prefillMilliseconds),
                      "decode": timingValue(outcome.decodeMilliseconds), "total": timingValue(milliseconds(since: start))])
+    }
+
+    /// The checks the forward pass would make, before the request joins a batch: one bad request
+    /// must never fail a step that other requests share.
+    private func validate(_ prompt: [Int], for decoder: DecoderModel) throws {
+        let c = decoder.config
+        guard !prompt.isEmpty else { throw ModelError.emptyInput }
+        for id in prompt where id < 0 || id >= c.vocabularySize {
+            throw ModelError.tokenOutOfRange(id, vocabularySize: c.vocabularySize)
+        }
+        guard prompt.count <= c.maxPositions else { throw ModelError.sequenceTooLong(prompt.count, maximum: c.maxPositions) }
     }
 
     /// Sentence embeddings of each sequence (encoders).

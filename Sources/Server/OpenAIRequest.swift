@@ -25,9 +25,11 @@ struct CompletionRequest {
 
     /// Fields both routes take. Ones Eckart does not implement are refused below unless they hold
     /// their no-op value; `user`, `metadata`, `store`, `service_tier` and `stream_options.continuous_usage_stats` are ignored.
+    /// `min_tokens` and `ignore_eos` are vLLM's extensions.
     static let commonFields: Set<String> = [
         "model", "max_tokens", "temperature", "top_p", "top_k", "n", "stream", "stream_options", "stop", "seed", "user",
         "logprobs", "presence_penalty", "frequency_penalty", "logit_bias", "metadata", "store", "service_tier",
+        "min_tokens", "ignore_eos",
     ]
     static let completionFields = commonFields.union(["prompt", "echo", "best_of", "suffix"])
     static let chatFields = commonFields.union([

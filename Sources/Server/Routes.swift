@@ -31,7 +31,8 @@ struct Routes: Sendable {
         routes.add("GET", "/healthz") { _ in .json(#"{"status": "ok"}"#) }
         routes.add("GET", "/readyz") { _ in .json(#"{"status": "ready"}"#) }
         routes.add("GET", "/metrics") { _ in
-            .text(metrics.render(registry: registry), headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"])
+            .text(metrics.render(registry: registry) + service.serving.render(),
+                  headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"])
         }
         routes.add("GET", "/model") { _ in json(modelDescription()) }
         installDashboardRoutes(routes)

@@ -27,8 +27,16 @@ public struct ServerOptions: Sendable {
     public var headerReadTimeout = 10.0
     public var idleTimeout = 60.0
     public var maxConnections = 256
-    /// Engine jobs run at once (see `InferenceScheduler`).
+    /// Diagnostics and encoder jobs run at once (see `InferenceScheduler`); decoders generate on the
+    /// batch engine, which batches every request whatever this says.
     public var inferenceConcurrency = 1
+    /// The batch engine's budgets (decoders): KV-cache bytes, tokens per step, running sequences,
+    /// distinct adapters, waiting requests.
+    public var kvCacheBytes = 2048 << 20
+    public var maxStepTokens = 512
+    public var maxRunning = 64
+    public var maxLoras = 16
+    public var maxWaiting = 1024
     /// The name `/model` reports (the model directory's name).
     public var modelName = "model"
     /// The dashboard's files (`GET /`, `GET /ui/{file}`, open without the API key); nil turns it off.

@@ -31,13 +31,20 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Seconds to read a request's headers.") var headerTimeout = 10.0
     @Option(help: "Seconds a keep-alive connection may idle.") var idleTimeout = 60.0
     @Option(help: "Open connections beyond which new ones get 503.") var maxConnections = 256
-    @Option(help: "Engine jobs at once; 1 lets OpenBLAS use every core for each job.") var inferenceConcurrency = 1
+    @Option(help: "Diagnostics and encoder jobs at once; 1 lets OpenBLAS use every core for each job.") var inferenceConcurrency = 1
+    @Option(help: "KV-cache budget of running generations, MiB; a request reserves prompt + max_tokens positions.") var kvCacheMb = 2048
+    @Option(help: "Tokens one engine step runs (decode tokens plus prompt chunks).") var maxNumBatchedTokens = 512
+    @Option(help: "Generations running at once.") var maxNumSeqs = 64
+    @Option(help: "Distinct adapters among running generations.") var maxLoras = 16
+    @Option(help: "Generations waiting for admission beyond which new ones get 503 with Retry-After.") var maxWaiting = 1024
     @Option(help: "The dashboard's directory, served at / and /ui/.") var publicDir = "Public"
 
     func validate() throws {
         for (name, value) in [("--adapter-cache-mb", adapterCacheMb), ("--merged-cache-mb", mergedCacheMb),
                               ("--max-upload-mb", maxUploadMb), ("--max-json-mb", maxJsonMb), ("--max-header-kb", maxHeaderKb),
                               ("--max-connections", maxConnections), ("--inference-concurrency", inferenceConcurrency),
+                              ("--kv-cache-mb", kvCacheMb), ("--max-num-batched-tokens", maxNumBatchedTokens), ("--max-num-seqs", maxNumSeqs),
+                              ("--max-loras", maxLoras), ("--max-waiting", maxWaiting),
                               ("--max-adapter-rank", maxAdapterRank ?? 1), ("--rank-limit", rankLimit)] where value < 1 {
             throw ValidationError("\(name) must be at least 1")
         }
@@ -77,6 +84,11 @@ struct ServeCommand: ParsableCommand {
             options.idleTimeout = idleTimeout
             options.maxConnections = maxConnections
             options.inferenceConcurrency = inferenceConcurrency
+            options.kvCacheBytes = kvCacheMb << 20
+            options.maxStepTokens = maxNumBatchedTokens
+            options.maxRunning = maxNumSeqs
+            options.maxLoras = maxLoras
+            options.maxWaiting = maxWaiting
             options.modelName = URL(fileURLWithPath: model).lastPathComponent
             options.publicDirectory = URL(fileURLWithPath: publicDir, isDirectory: true)
             let requestLogger = logger

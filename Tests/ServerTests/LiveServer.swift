@@ -1,5 +1,6 @@
 // A real Eckart server on a free loopback port, and a small blocking HTTP client for tests.
 import FixtureSupport
+import Glibc
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -91,4 +92,44 @@ final class LiveServer: Sendable {
 
 func floats(_ value: Any?) -> [[Float]] {
     ((value as? [[Any]]) ?? []).map { $0.map { Float(($0 as? NSNumber)?.doubleValue ?? .nan) } }
+}
+
+extension LiveServer {
+    /// POSTs `json` to `path` on its own socket (`Connection: close`) and reads the reply to EOF:
+    /// unlike URLSession, which opens at most a few connections per host, any number of these run at
+    /// once. Receive timeout 60 s.
+    func postOverSocket(_ path: String, json: String) throws -> Reply {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw URLError(.cannotConnectToHost) }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(server.port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw URLError(.cannotConnectToHost) }
+        let request = Array("POST \(path) HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: \(json.utf8.count)\r\n\r\n\(json)".utf8)
+        var sent = 0
+        while sent < request.count {
+            let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { throw URLError(.networkConnectionLost) }
+            sent += n
+        }
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            received += chunk[0..<n]
+        }
+        let text = String(decoding: received, as: UTF8.self)
+        guard let split = text.range(of: "\r\n\r\n"), let status = Int(text.split(separator: " ").dropFirst().first ?? "") else {
+            throw URLError(.badServerResponse)
+        }
+        return Reply(status: status, body: Data(text[split.upperBound...].utf8))
+    }
 }
