@@ -144,7 +144,7 @@ extension AdapterConfig {
             case .string(let pattern)?:
                 if case .regex = targetModules {
                     let regex = try PythonRegex.fullMatcher(pattern, field: "target_modules")
-                    embeddingTargeted = embeddingNames.contains { regex.pythonMatch($0) != nil }
+                    embeddingTargeted = embeddingNames.contains { regex.fullMatch($0) }
                 }
             case .list(let names)?:
                 embeddingTargeted = names.contains {

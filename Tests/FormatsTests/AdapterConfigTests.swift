@@ -387,14 +387,14 @@ struct AdapterConfigDecodingTests {
         #expect(odd.scale(forModule: "x") == Float(7 / 3.0.squareRoot()))
     }
 
-    @Test func pythonRegexTranslation() {
-        #expect(PythonRegex.translate(#"(?P<idx>\d+)\.(?P=idx)"#) == #"(?<idx>\d+)\.\k<idx>"#)
-        #expect(PythonRegex.translate(#"a\Z"#) == #"a\z"#)
-        #expect(PythonRegex.translate("a{,3}b{2}c{1,}d{x}e{}") == #"a{0,3}b{2}c{1,}d\{x\}e\{\}"#)
-        #expect(PythonRegex.translate("[[a&]]") == #"[\[a\&]\]"#)
-        #expect(PythonRegex.translate("[]a][^]b]") == #"[\]a][^\]b]"#)
-        #expect(PythonRegex.translate(#"[\b]\b"#) == #"[\x08]\b"#)
-        #expect(PythonRegex.translate(#"\{x\}[{}]"#) == #"\{x\}[{}]"#)
+    /// Unsupported constructs in a regex field are refused with the field and the construct named.
+    @Test func unsupportedRegexConstructIsNamed() {
+        let json = #"{"peft_type": "LORA", "target_modules": "(q)_proj\\1"}"#
+        guard case .invalidRegex(let field, _, let detail)? = error(json: json) else {
+            Issue.record("expected invalidRegex, got \(String(describing: error(json: json)))")
+            return
+        }
+        #expect(field == "target_modules" && detail.contains("backreference"))
     }
 
     /// peft 0.21.2 raises NoMatchingPeftModuleError for all three.
