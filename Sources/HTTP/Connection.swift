@@ -42,8 +42,7 @@ final class Connection: @unchecked Sendable {
     private var wantClose = false
     private var readCancelled = false
     private var fdClosed = false
-    private var lastActivity = DispatchTime.now()
-    private var requestStart: DispatchTime?
+    private var deadlines: ConnectionDeadlines
 
     init(id: Int, fd: Int32, config: HTTPServerConfiguration, handler: @escaping HTTPHandler,
          handlerQueue: DispatchQueue, onClosed: @escaping @Sendable (Int) -> Void) {
@@ -54,6 +53,8 @@ final class Connection: @unchecked Sendable {
         self.handlerQueue = handlerQueue
         self.onClosed = onClosed
         self.parser = RequestParser(limits: config.limits)
+        self.deadlines = ConnectionDeadlines(headerReadTimeout: config.headerReadTimeout, idleTimeout: config.idleTimeout,
+                                             now: DispatchTime.now().uptimeNanoseconds)
         self.queue = DispatchQueue(label: "eckart.http.connection.\(id)")
         queue.setSpecific(key: Self.queueKey, value: id)
     }
@@ -101,10 +102,10 @@ final class Connection: @unchecked Sendable {
     private func onReadable() {
         let n = readBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if n > 0 {
-            lastActivity = .now()
             if lingerSince != nil || wantClose { return }  // draining
             let events = parser.feed(readBuffer[0..<n])
-            if parser.phase == .idle { requestStart = nil } else if requestStart == nil { requestStart = .now() }
+            let completed = events.count(where: { if case .request = $0 { true } else { false } })
+            deadlines.received(at: DispatchTime.now().uptimeNanoseconds, phase: parser.phase, completedRequests: completed)
             for event in events {
                 switch event {
                 case .expectContinue:
@@ -212,7 +213,7 @@ final class Connection: @unchecked Sendable {
     private func exchangeDone(close: Bool) {
         inFlight = nil
         disconnectCallbacks = []
-        lastActivity = .now()
+        deadlines.responded(at: DispatchTime.now().uptimeNanoseconds)
         if peerGone {
             finalClose()
         } else if close {
@@ -270,15 +271,10 @@ final class Connection: @unchecked Sendable {
             return
         }
         guard inFlight == nil, pending.isEmpty, pendingError == nil else { return }
-        switch parser.phase {
-        case .head:
-            if let start = requestStart, elapsed(since: start) > config.headerReadTimeout { timeOut() }
-        case .body:
-            if elapsed(since: lastActivity) > config.idleTimeout { timeOut() }
-        case .idle:
-            if elapsed(since: lastActivity) > config.idleTimeout { finalClose() }
-        case .failed:
-            break
+        switch deadlines.action(at: now.uptimeNanoseconds, phase: parser.phase) {
+        case .timeOut: timeOut()
+        case .close: finalClose()
+        case .none: break
         }
     }
 

@@ -47,6 +47,9 @@ public struct RequestParser: Sendable {
 
     /// Longest chunk-size line (size + extensions) we accept.
     static let maxChunkLineBytes = 4096
+    /// Empty lines tolerated before a request line (RFC 9112 §2.2 says "at least one"); each counts
+    /// toward `maxHeaderBytes` and, in the connection, toward the header-read deadline.
+    public static let maxLeadingEmptyLines = 8
 
     public let limits: ParserLimits
     private var state: State = .head
@@ -57,6 +60,7 @@ public struct RequestParser: Sendable {
     private var headerCount = 0
     private var method = "", target = "", version = HTTPVersion.http1_1
     private var haveRequestLine = false
+    private var leadingEmptyLines = 0
     private var headers = HTTPHeaders()
     private var body: [UInt8] = []
 
@@ -67,7 +71,8 @@ public struct RequestParser: Sendable {
     public var phase: Phase {
         switch state {
         case .failed: return .failed
-        case .head: return (haveRequestLine || index < buffer.count) ? .head : .idle
+        // Leading empty lines already belong to the next request (its head has begun).
+        case .head: return (haveRequestLine || leadingEmptyLines > 0 || index < buffer.count) ? .head : .idle
         default: return .body
         }
     }
@@ -121,9 +126,16 @@ public struct RequestParser: Sendable {
                                           tooLong: .headersTooLarge(limit: limits.maxHeaderBytes)) else { return .needMore }
             headBytes += line.count + 2
             if !haveRequestLine {
-                // RFC 9112 §2.2: ignore empty lines before the request line
-                // (clients sometimes send a stray CRLF after a body).
-                if line.isEmpty { headBytes = 0; return .progressed }
+                // RFC 9112 §2.2: ignore empty lines before the request line (clients sometimes
+                // send a stray CRLF after a body), but only a few: they are part of this head, so
+                // they neither reset its size nor make the connection idle again.
+                if line.isEmpty {
+                    leadingEmptyLines += 1
+                    if leadingEmptyLines > Self.maxLeadingEmptyLines {
+                        throw RequestParseError.tooManyEmptyLines(limit: Self.maxLeadingEmptyLines)
+                    }
+                    return .progressed
+                }
                 (method, target, version) = try G.parseRequestLine(line)
                 haveRequestLine = true
                 return .progressed
@@ -258,6 +270,7 @@ public struct RequestParser: Sendable {
         request.pathParameters = [:]
         state = .head
         haveRequestLine = false
+        leadingEmptyLines = 0
         headBytes = 0
         headerCount = 0
         headers = HTTPHeaders()
