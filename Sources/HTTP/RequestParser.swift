@@ -77,8 +77,14 @@ public struct RequestParser: Sendable {
         }
     }
 
-    /// Feeds received bytes and returns every event they complete, in order.
-    public mutating func feed(_ bytes: some Collection<UInt8>) -> [ParserEvent] {
+    /// Bytes received but not yet part of an emitted request: unparsed input plus the body so far.
+    public var bufferedByteCount: Int { buffer.count - index + body.count }
+
+    /// Feeds received bytes and returns every event they complete, in order. With
+    /// `stopAfterRequest`, parsing stops after the first complete request and the rest of the input
+    /// stays buffered; feed an empty collection to parse the next one (a connection uses this to
+    /// hold pipelined requests as bytes until it can answer them).
+    public mutating func feed(_ bytes: some Collection<UInt8>, stopAfterRequest: Bool = false) -> [ParserEvent] {
         if case .failed = state { return [] }
         buffer.append(contentsOf: bytes)
         var events: [ParserEvent] = []
@@ -87,7 +93,9 @@ public struct RequestParser: Sendable {
                 switch try step() {
                 case .needMore: break loop
                 case .progressed: continue
-                case .emit(let event): events.append(event)
+                case .emit(let event):
+                    events.append(event)
+                    if stopAfterRequest, case .request = event { break loop }
                 }
             }
         } catch let error as RequestParseError {
@@ -99,8 +107,9 @@ public struct RequestParser: Sendable {
             events.append(.error(.invalidRequestLine("unexpected parser error")))
             return events
         }
-        // Drop consumed bytes so the buffer holds at most one unfinished line or body chunk.
-        if index > 0 {
+        // Drop consumed bytes (when they are at least half the buffer, so that taking pipelined
+        // requests out one by one stays linear).
+        if index > 0 && index * 2 >= buffer.count {
             buffer.removeSubrange(0..<index)
             scanIndex = max(0, scanIndex - index)
             index = 0
