@@ -44,6 +44,37 @@ import Testing
         #expect(try live.post("/adapters", json: #"{"id": "c", "path": "/etc"}"#).status == 403)
     }
 
+    /// A directory under the root whose files are symlinks to files elsewhere used to load (201);
+    /// each file must now resolve under the root too. Symlinks that stay inside the root still work.
+    @Test func symlinkedFilesCannotEscapeTheRoot() throws {
+        let fm = FileManager.default
+        let scratch = fm.temporaryDirectory.appendingPathComponent("eckart-root-\(UUID().uuidString)")
+        defer { try? fm.removeItem(at: scratch) }
+        let root = scratch.appendingPathComponent("root"), outside = scratch.appendingPathComponent("outside")
+        let fixture = Fixtures.adapter("qwen2-lora")
+        for directory in [root.appendingPathComponent("escape"), root.appendingPathComponent("real"), outside] {
+            try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
+        for name in ["adapter_config.json", "adapter_model.safetensors"] {
+            try fm.copyItem(at: fixture.appendingPathComponent(name), to: outside.appendingPathComponent(name))
+            try fm.copyItem(at: fixture.appendingPathComponent(name), to: root.appendingPathComponent("real/\(name)"))
+            try fm.createSymbolicLink(at: root.appendingPathComponent("escape/\(name)"),
+                                      withDestinationURL: outside.appendingPathComponent(name))
+        }
+        try fm.createSymbolicLink(at: root.appendingPathComponent("linked"), withDestinationURL: root.appendingPathComponent("real"))
+
+        let live = try LiveServer(model: "qwen2-tiny", configure: { $0.adapterRoot = root })
+        defer { live.stop() }
+        let escaped = try live.post("/adapters", json: #"{"id": "e", "path": "escape"}"#)
+        #expect(escaped.status == 403 && escaped.errorCode == "path_outside_root")
+        #expect(escaped.text.contains("adapter_config.json in escape is a symlink"), "\(escaped.text)")
+        let vllm = try live.post("/v1/load_lora_adapter", json: #"{"lora_name": "e", "lora_path": "escape"}"#)
+        #expect(vllm.status == 403 && vllm.text.contains("adapter_config.json"), "\(vllm.text)")
+        // A symlinked directory whose real path stays under the root is fine.
+        #expect(try live.post("/adapters", json: #"{"id": "l", "path": "linked"}"#).status == 201)
+        #expect(try live.post("/adapters", json: #"{"id": "r", "path": "\#(root.path)/real"}"#).status == 201)
+    }
+
     @Test func restartFindsEveryAdapter() throws {
         let first = try LiveServer(model: "qwen2-tiny")
         for name in ["qwen2-lora", "qwen2-dora"] { #expect(try first.upload(id: name, adapter: name).status == 201) }
