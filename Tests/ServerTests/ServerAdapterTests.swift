@@ -118,6 +118,19 @@ import Testing
         #expect(completions.status != 401)
     }
 
+    /// adapter_config.json with a byte order mark or a repeated key is refused by name on upload.
+    @Test func configWithByteOrderMarkOrDuplicateKeyIsRefused() throws {
+        let live = try LiveServer(model: "qwen2-tiny")
+        defer { live.stop() }
+        let config = try Data(contentsOf: Fixtures.adapter("qwen2-lora").appendingPathComponent("adapter_config.json"))
+        let bom = try live.upload(id: "bom", adapter: "qwen2-lora", config: Data([0xEF, 0xBB, 0xBF]) + config)
+        #expect(bom.status == 400 && bom.text.contains("byte order mark"), "\(bom.text)")
+        let text = String(decoding: config, as: UTF8.self)
+        let repeated = Data(text.replacingOccurrences(of: "{", with: #"{"r": 2, "#, options: [], range: text.range(of: "{")).utf8)
+        let duplicate = try live.upload(id: "dup", adapter: "qwen2-lora", config: repeated)
+        #expect(duplicate.status == 400 && duplicate.text.contains(#"key \"r\" more than once"#), "\(duplicate.text)")
+    }
+
     @Test func modelAndMetricsDescribeTheServer() throws {
         let live = try LiveServer(model: "qwen2-tiny")
         defer { live.stop() }
