@@ -118,6 +118,19 @@ import Testing
         #expect(completions.status != 401)
     }
 
+    /// A boundary over RFC 2046's 70 characters used to be reported as missing.
+    @Test func overlongMultipartBoundaryIsNamed() throws {
+        let live = try LiveServer(model: "qwen2-tiny")
+        defer { live.stop() }
+        let boundary = String(repeating: "b", count: 71)
+        let reply = try live.request("POST", "/adapters", body: Data("--\(boundary)\r\n".utf8),
+                                     contentType: "multipart/form-data; boundary=\(boundary)")
+        #expect(reply.status == 400 && reply.errorCode == "invalid_multipart")
+        #expect(reply.text.contains("boundary is 71 characters long; at most 70"), "\(reply.text)")
+        let missing = try live.request("POST", "/adapters", body: Data("x".utf8), contentType: "multipart/form-data")
+        #expect(missing.text.contains("lacks a boundary parameter"), "\(missing.text)")
+    }
+
     /// adapter_config.json with a byte order mark or a repeated key is refused by name on upload.
     @Test func configWithByteOrderMarkOrDuplicateKeyIsRefused() throws {
         let live = try LiveServer(model: "qwen2-tiny")
