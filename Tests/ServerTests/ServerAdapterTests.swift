@@ -118,6 +118,18 @@ import Testing
         #expect(completions.status != 401)
     }
 
+    /// The auth scheme is case-insensitive (RFC 7235 §2.1): `bearer` used to be refused.
+    @Test func bearerSchemeIsCaseInsensitive() throws {
+        let live = try LiveServer(model: "qwen2-tiny") { $0.apiKey = "s3cret" }
+        defer { live.stop() }
+        for header in ["bearer s3cret", "BEARER s3cret", "Bearer  s3cret"] {
+            #expect(try live.request("GET", "/adapters", headers: ["Authorization": header]).status == 200, "\(header)")
+        }
+        for header in ["Basic s3cret", "bearer s3cre", "bearers3cret", "bearer", "s3cret"] {
+            #expect(try live.request("GET", "/adapters", headers: ["Authorization": header]).status == 401, "\(header)")
+        }
+    }
+
     /// A boundary over RFC 2046's 70 characters used to be reported as missing.
     @Test func overlongMultipartBoundaryIsNamed() throws {
         let live = try LiveServer(model: "qwen2-tiny")
