@@ -107,11 +107,11 @@ public struct AdapterConfig: Sendable {
     public let maxRank: Int
 
     // Compiled forms, in the order peft consults them.
-    let rankPatternKeys: [(key: String, regex: NSRegularExpression)]
-    let alphaPatternKeys: [(key: String, regex: NSRegularExpression)]
-    let compiledTargetRegex: NSRegularExpression?
+    let rankPatternKeys: [(key: String, regex: BoundedRegex)]
+    let alphaPatternKeys: [(key: String, regex: BoundedRegex)]
+    let compiledTargetRegex: BoundedRegex?
     let compiledExclude: CompiledExclude?
-    let layerRegexes: [NSRegularExpression]
+    let layerRegexes: [BoundedRegex]
 
     /// Default for `maxRank`.
     public static let defaultMaxRank = 1024

@@ -11,6 +11,13 @@ public enum AdapterConfigError: Error, Equatable, Sendable, CustomStringConverti
     case fileNotFound(path: String)
     /// The file is not a JSON object (syntax error, or a top-level value that is not an object).
     case malformedJSON(source: String, detail: String)
+    /// The file starts with a UTF-8 byte order mark (RFC 8259 §8.1 forbids it; Python's `json`, which
+    /// peft uses, refuses it too).
+    case byteOrderMark(source: String)
+    /// An object key appears twice (Python's `json` would silently keep the last value).
+    case duplicateKey(source: String, key: String)
+    /// The file is not well-formed UTF-8 (for example inside a string value).
+    case invalidUTF8(source: String, offset: Int)
     /// A field peft requires is absent (only `peft_type`: peft cannot pick a config class without it).
     case missingField(field: String)
     /// A field holds a JSON value of the wrong type (or `null` where peft needs a value).
@@ -64,6 +71,12 @@ public enum AdapterConfigError: Error, Equatable, Sendable, CustomStringConverti
             return "adapter config not found: \(path)"
         case .malformedJSON(let source, let detail):
             return "\(source) is not a valid JSON object: \(detail)"
+        case .byteOrderMark(let source):
+            return "\(source) starts with a UTF-8 byte order mark, which JSON does not allow; save it without one"
+        case .duplicateKey(let source, let key):
+            return "\(source) has the key \(quoted(key)) more than once; which value applies would be ambiguous"
+        case .invalidUTF8(let source, let offset):
+            return "\(source) is not valid UTF-8 (malformed byte sequence at byte \(offset))"
         case .missingField(let field):
             return "adapter_config.json has no `\(field)`; peft cannot load an adapter config without it"
         case .wrongType(let field, let expected):

@@ -144,7 +144,7 @@ extension AdapterConfig {
             case .string(let pattern)?:
                 if case .regex = targetModules {
                     let regex = try PythonRegex.fullMatcher(pattern, field: "target_modules")
-                    embeddingTargeted = embeddingNames.contains { regex.pythonMatch($0) != nil }
+                    embeddingTargeted = embeddingNames.contains { regex.fullMatch($0) }
                 }
             case .list(let names)?:
                 embeddingTargeted = names.contains {
@@ -220,6 +220,18 @@ extension AdapterConfig {
     /// Strict JSON first; Python's `json` (which peft uses) also reads `NaN` / `Infinity`, so a file
     /// that only parses with those gets the more useful "not finite" error when alpha is the culprit.
     static func decodeWire(_ data: Data, source: String) throws -> AdapterConfigWire {
+        // What JSONDecoder accepts silently (a byte order mark, a repeated key) or misreports
+        // (malformed UTF-8 in a string as a type mismatch), the strict parser names.
+        if data.starts(with: [0xEF, 0xBB, 0xBF]) { throw AdapterConfigError.byteOrderMark(source: source) }
+        do {
+            _ = try JSONValue.parse(data)
+        } catch JSONError.duplicateKey(let key, _) {
+            throw AdapterConfigError.duplicateKey(source: source, key: key)
+        } catch JSONError.invalidUTF8(let offset) {
+            throw AdapterConfigError.invalidUTF8(source: source, offset: offset)
+        } catch {
+            // Other syntax errors (or Python's NaN / Infinity) are described below.
+        }
         do {
             return try JSONDecoder().decode(AdapterConfigWire.self, from: data)
         } catch let error as AdapterConfigError {

@@ -7,173 +7,31 @@
 //   - `utils/other.py` `get_pattern_key` / `match_target_against_key` (rank_pattern, alpha_pattern);
 //   - `tuners/lora/model.py` `LoraModel._prepare_adapter_config` (target_modules = null) and
 //     `utils/constants.py` `TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING`.
-// PEFT matches with Python's `re`; here the patterns are translated to ICU (NSRegularExpression),
-// see `PythonRegex`.
+// PEFT matches with Python's `re`; here the patterns are parsed as Python syntax and matched by
+// `BoundedRegex` (no backtracking, so a hostile pattern in an uploaded config cannot hang the load).
 import Foundation
 
-// MARK: - Python `re` → ICU
+// MARK: - Python `re` patterns
 
-/// Python `re` patterns compiled with ICU's `NSRegularExpression`.
-///
-/// The two dialects agree on everything module-name patterns normally use (`.`, `*`, `+`, `?`,
-/// `|`, groups, classes, `\d`, `\w`, `^`, `$`, lazy quantifiers, look-around, `(?i)`). `translate`
-/// rewrites the constructs where they differ:
-/// - `(?P<name>…)` and `(?P=name)` (Python-only spelling) → `(?<name>…)` and `\k<name>`;
-/// - `\Z` (Python: absolute end) → `\z` (ICU's `\Z` also matches before a final line break);
-/// - `{` / `}` that do not form a quantifier are literals in Python but errors in ICU → escaped
-///   (a `]` outside a class too, for symmetry);
-///   `{,n}` (Python: `{0,n}`) → `{0,n}`;
-/// - inside a character class `[` and `&` are literals in Python but start nested sets /
-///   intersections in ICU → escaped; a `]` right after `[` or `[^` is a literal in both, escaped
-///   for clarity; `\b` (backspace in a Python class) → `\x08`.
-/// Remaining differences only concern patterns Python itself rejects or exotic flags
-/// (`(?a)`, `(?L)`, conditionals `(?(1)…)`), and `$`/`.` on line terminators other than `\n`,
-/// which never occur in module names.
+/// How adapter_config.json's regular expressions are compiled.
 enum PythonRegex {
-    /// Rewrites a Python `re` pattern into ICU syntax with the same meaning.
-    static func translate(_ pattern: String) -> String {
-        let s = Array(pattern.unicodeScalars)
-        var out = String.UnicodeScalarView()
-        func emit(_ text: String) { out.append(contentsOf: text.unicodeScalars) }
-        var i = 0
-        var inClass = false
-        var atClassStart = false
-        while i < s.count {
-            let c = s[i]
-            if c == "\\" {
-                guard i + 1 < s.count else {
-                    out.append(c)  // trailing backslash: an error in both dialects
-                    i += 1
-                    continue
-                }
-                let next = s[i + 1]
-                if !inClass && next == "Z" {
-                    emit("\\z")
-                } else if inClass && next == "b" {
-                    emit("\\x08")
-                } else {
-                    out.append(c)
-                    out.append(next)
-                }
-                i += 2
-                atClassStart = false
-                continue
-            }
-            if inClass {
-                if c == "]" {
-                    if atClassStart {
-                        emit("\\]")
-                    } else {
-                        out.append(c)
-                        inClass = false
-                    }
-                } else if c == "[" || c == "&" {
-                    out.append("\\")
-                    out.append(c)
-                } else {
-                    out.append(c)
-                }
-                atClassStart = false
-                i += 1
-                continue
-            }
-            switch c {
-            case "[":
-                out.append(c)
-                inClass = true
-                atClassStart = true
-                i += 1
-                if i < s.count && s[i] == "^" {
-                    out.append(s[i])
-                    i += 1
-                }
-            case "(":
-                if matches(s, at: i, "(?P<") {
-                    emit("(?<")
-                    i += 4
-                } else if matches(s, at: i, "(?P="), let close = s[(i + 4)...].firstIndex(of: ")") {
-                    emit("\\k<")
-                    out.append(contentsOf: s[(i + 4)..<close])
-                    emit(">")
-                    i = close + 1
-                } else {
-                    out.append(c)
-                    i += 1
-                }
-            case "{":
-                // Python's sre_parse: `{` digits* [`,` digits*] `}` is a quantifier, anything else a literal.
-                var j = i + 1
-                var low = ""
-                var high = ""
-                while j < s.count, isASCIIDigit(s[j]) { low.unicodeScalars.append(s[j]); j += 1 }
-                var hasComma = false
-                if j < s.count, s[j] == "," {
-                    hasComma = true
-                    j += 1
-                    while j < s.count, isASCIIDigit(s[j]) { high.unicodeScalars.append(s[j]); j += 1 }
-                }
-                let isEmptyBraces = (i + 1 < s.count && s[i + 1] == "}")
-                if !isEmptyBraces, j < s.count, s[j] == "}" {
-                    if hasComma {
-                        emit("{\(low.isEmpty ? "0" : low),\(high)}")
-                    } else {
-                        emit("{\(low)}")
-                    }
-                    i = j + 1
-                } else {
-                    emit("\\{")
-                    i += 1
-                }
-            case "}", "]":
-                // Literals in Python; escaped so ICU cannot read them otherwise.
-                out.append("\\")
-                out.append(c)
-                i += 1
-            default:
-                out.append(c)
-                i += 1
-            }
-        }
-        return String(out)
-    }
+    /// Longest pattern accepted in an adapter config (a target_modules alternation can list many
+    /// modules; the matcher's cost stays O(pattern × name) whatever the length).
+    static let maxLength = 8192
 
-    /// Compiles a Python pattern (already composed into its final Python text) for ICU.
+    /// Compiles a Python pattern (already composed into its final Python text).
     /// `field` and `shown` only feed the error message.
-    static func compile(_ pythonPattern: String, field: String, shown: String) throws -> NSRegularExpression {
+    static func compile(_ pythonPattern: String, field: String, shown: String) throws -> BoundedRegex {
         do {
-            return try NSRegularExpression(pattern: translate(pythonPattern))
+            return try BoundedRegex(pythonPattern, maxLength: maxLength)
         } catch {
-            throw AdapterConfigError.invalidRegex(
-                field: field, pattern: shown, detail: "not a valid regular expression (Python `re` syntax)")
+            throw AdapterConfigError.invalidRegex(field: field, pattern: shown, detail: error.description)
         }
     }
 
-    /// A regex with Python `re.fullmatch` semantics for `pattern`.
-    static func fullMatcher(_ pattern: String, field: String) throws -> NSRegularExpression {
-        // Compile the bare pattern first so that unbalanced parentheses are refused, as Python does,
-        // instead of being absorbed by the wrapper.
-        _ = try compile(pattern, field: field, shown: pattern)
-        do {
-            return try NSRegularExpression(pattern: "(?:" + translate(pattern) + ")\\z")
-        } catch {
-            throw AdapterConfigError.invalidRegex(
-                field: field, pattern: pattern, detail: "not a valid regular expression (Python `re` syntax)")
-        }
-    }
-
-    private static func matches(_ s: [Unicode.Scalar], at i: Int, _ literal: String) -> Bool {
-        let l = Array(literal.unicodeScalars)
-        return i + l.count <= s.count && Array(s[i..<(i + l.count)]) == l
-    }
-
-    private static func isASCIIDigit(_ c: Unicode.Scalar) -> Bool { c >= "0" && c <= "9" }
-}
-
-extension NSRegularExpression {
-    /// Python `re.match`: a match that starts at the beginning of `s` (any end).
-    /// For patterns built by `PythonRegex.fullMatcher`, this is `re.fullmatch`.
-    func pythonMatch(_ s: String) -> NSTextCheckingResult? {
-        firstMatch(in: s, options: [.anchored], range: NSRange(location: 0, length: s.utf16.count))
+    /// A regex to be used with `fullMatch` (Python `re.fullmatch`) for `pattern`.
+    static func fullMatcher(_ pattern: String, field: String) throws -> BoundedRegex {
+        try compile(pattern, field: field, shown: pattern)
     }
 }
 
@@ -193,13 +51,13 @@ enum ModuleMatch: Equatable {
 /// expanded, or the per-architecture default) or a regex.
 enum ResolvedTargets: Sendable {
     case names(Set<String>)
-    case regex(NSRegularExpression)
+    case regex(BoundedRegex)
 }
 
 /// The compiled form of `exclude_modules`.
 enum CompiledExclude: Sendable {
     case names(Set<String>)
-    case regex(NSRegularExpression)
+    case regex(BoundedRegex)
 }
 
 /// peft 0.21.2 `check_target_module_exists`, with `modules_to_save` always empty (refused earlier).
@@ -220,11 +78,11 @@ func classifyModule(
     targets: ResolvedTargets,
     exclude: CompiledExclude?,
     layersToTransform: [Int]?,
-    layerIndexRegexes: [NSRegularExpression]
+    layerIndexRegexes: [BoundedRegex]
 ) -> ModuleMatch {
     switch exclude {
     case .regex(let regex):
-        if regex.pythonMatch(key) != nil { return .excluded }
+        if regex.fullMatch(key) { return .excluded }
     case .names(let names):
         if names.contains(key) || names.contains(where: { key.hasSuffix("." + $0) }) { return .excluded }
     case nil:
@@ -233,7 +91,7 @@ func classifyModule(
 
     switch targets {
     case .regex(let regex):
-        return regex.pythonMatch(key) != nil ? .targeted : .unmatched
+        return regex.fullMatch(key) ? .targeted : .unmatched
     case .names(let names):
         if names.contains(key) { return .targeted }
         guard names.contains(where: { key.hasSuffix("." + $0) }) else { return .unmatched }
@@ -244,18 +102,11 @@ func classifyModule(
 }
 
 /// The layer index peft reads from a module path (see `classifyModule`), or nil.
-func layerIndex(of key: String, regexes: [NSRegularExpression]) -> Int? {
-    var found: NSTextCheckingResult?
-    for regex in regexes {
-        found = regex.pythonMatch(key)
-        if found != nil { break }
-    }
-    guard let match = found else { return nil }
-    let range = match.range(withName: "idx")
-    guard range.location != NSNotFound, let swiftRange = Range(range, in: key) else { return nil }
+func layerIndex(of key: String, regexes: [BoundedRegex]) -> Int? {
+    guard let digits = regexes.lazy.compactMap({ $0.prefixMatch(key) }).first?.group("idx") else { return nil }
     // Python's int() accepts any Unicode decimal digit that `\d` matched.
     var value = 0
-    for scalar in key[swiftRange].unicodeScalars {
+    for scalar in digits.unicodeScalars {
         guard let digit = scalar.properties.numericValue, scalar.properties.numericType == .decimal else {
             return nil
         }
@@ -269,7 +120,7 @@ func layerIndex(of key: String, regexes: [NSRegularExpression]) -> Int? {
 
 /// The regexes peft uses to find a module's layer index, in the order it tries them.
 /// An empty (or absent) layers_pattern means peft's generic pattern.
-func layerIndexRegexes(layersPattern: [String]?) throws -> [NSRegularExpression] {
+func layerIndexRegexes(layersPattern: [String]?) throws -> [BoundedRegex] {
     guard let patterns = layersPattern, !patterns.isEmpty else {
         return [try PythonRegex.compile(#".*?\.[^.]*\.(?P<idx>\d+)\."#, field: "layers_pattern", shown: "")]
     }
@@ -283,7 +134,7 @@ func layerIndexRegexes(layersPattern: [String]?) throws -> [NSRegularExpression]
 /// `re.match(rf"(.*\.)?({key})$", module_path)` — the key (itself a regex) must match a whole
 /// trailing run of dot-separated path components, i.e. the full path or a suffix starting right
 /// after a `.`.
-func patternKeyRegex(_ key: String, field: String) throws -> NSRegularExpression {
+func patternKeyRegex(_ key: String, field: String) throws -> BoundedRegex {
     try PythonRegex.compile(#"(.*\.)?("# + key + #")$"#, field: field, shown: key)
 }
 
@@ -292,10 +143,10 @@ func patternKeyRegex(_ key: String, field: String) throws -> NSRegularExpression
 /// default `r` / `lora_alpha` applies).
 func patternValue<Value>(
     for path: String,
-    keys: [(key: String, regex: NSRegularExpression)],
+    keys: [(key: String, regex: BoundedRegex)],
     values: [String: Value]
 ) -> Value? {
-    for entry in keys where entry.regex.pythonMatch(path) != nil {
+    for entry in keys where entry.regex.prefixMatch(path) != nil {
         return values[entry.key]
     }
     return values[path]

@@ -6,6 +6,11 @@
 //            any error/timeout/close ─▶ lingering (SHUT_WR, drain input) ─▶ closed
 // Lingering avoids an RST that would destroy an error response the client has
 // not yet read (the client may still be sending a body we refused).
+//
+// Pipelining is bounded: the parser hands over one request at a time, and while one request is in
+// flight and the next is already parsed the read source is suspended, so a client that sends
+// requests without reading responses holds at most those two plus one read's worth of bytes.
+// Reading resumes when a response is written.
 
 import Dispatch
 #if canImport(Glibc)
@@ -41,9 +46,9 @@ final class Connection: @unchecked Sendable {
     private var lingerSince: DispatchTime?
     private var wantClose = false
     private var readCancelled = false
+    private var readPaused = false
     private var fdClosed = false
-    private var lastActivity = DispatchTime.now()
-    private var requestStart: DispatchTime?
+    private var deadlines: ConnectionDeadlines
 
     init(id: Int, fd: Int32, config: HTTPServerConfiguration, handler: @escaping HTTPHandler,
          handlerQueue: DispatchQueue, onClosed: @escaping @Sendable (Int) -> Void) {
@@ -54,6 +59,8 @@ final class Connection: @unchecked Sendable {
         self.handlerQueue = handlerQueue
         self.onClosed = onClosed
         self.parser = RequestParser(limits: config.limits)
+        self.deadlines = ConnectionDeadlines(headerReadTimeout: config.headerReadTimeout, idleTimeout: config.idleTimeout,
+                                             now: DispatchTime.now().uptimeNanoseconds)
         self.queue = DispatchQueue(label: "eckart.http.connection.\(id)")
         queue.setSpecific(key: Self.queueKey, value: id)
     }
@@ -101,35 +108,68 @@ final class Connection: @unchecked Sendable {
     private func onReadable() {
         let n = readBuffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if n > 0 {
-            lastActivity = .now()
             if lingerSince != nil || wantClose { return }  // draining
-            let events = parser.feed(readBuffer[0..<n])
-            if parser.phase == .idle { requestStart = nil } else if requestStart == nil { requestStart = .now() }
-            for event in events {
-                switch event {
-                case .expectContinue:
-                    // Only when idle; interleaving an interim response with a
-                    // pipelined earlier response would corrupt the stream.
-                    if inFlight == nil && pending.isEmpty { _ = writeBytes(ResponseWriter.continueResponse) }
-                case .request(let request):
-                    pending.append(request)
-                case .error(let error):
-                    pendingError = error
-                }
-            }
+            parse(readBuffer[0..<n])
             processNext()
+            updateReading()
         } else if n == 0 {
-            readSource?.cancel()
+            cancelReading()
             if lingerSince != nil { finalClose(); return }
             peerEOF = true
             if inFlight != nil { markDisconnected(); return }
             processNext()
             if inFlight == nil { finalClose() }
         } else if errno != EAGAIN && errno != EINTR && errno != EWOULDBLOCK {
-            readSource?.cancel()
+            cancelReading()
             peerGone = true
             markDisconnected()
             if inFlight == nil { finalClose() }
+        }
+    }
+
+    /// Parses `bytes` (empty: what is already buffered) up to the next complete request.
+    private func parse(_ bytes: ArraySlice<UInt8>) {
+        let events = parser.feed(bytes, stopAfterRequest: true)
+        let completed = events.count(where: { if case .request = $0 { true } else { false } })
+        deadlines.received(at: DispatchTime.now().uptimeNanoseconds, phase: parser.phase, completedRequests: completed)
+        for event in events {
+            switch event {
+            case .expectContinue:
+                // Only when idle; interleaving an interim response with a
+                // pipelined earlier response would corrupt the stream.
+                if inFlight == nil && pending.isEmpty { _ = writeBytes(ResponseWriter.continueResponse) }
+            case .request(let request):
+                pending.append(request)
+            case .error(let error):
+                pendingError = error
+            }
+        }
+    }
+
+    /// Takes the next request out of the parser's buffer when none is queued, then suspends
+    /// reading while one is queued behind the one in flight, and resumes it otherwise.
+    private func updateReading() {
+        if pending.isEmpty, pendingError == nil, parser.bufferedByteCount > 0 { parse([]) }
+        setReadPaused(!pending.isEmpty && lingerSince == nil && !wantClose)
+    }
+
+    private func setReadPaused(_ paused: Bool) {
+        guard let source = readSource, paused != readPaused else { return }
+        readPaused = paused
+        if paused { source.suspend() } else { source.resume() }
+    }
+
+    /// Cancels the read source (a suspended source must be resumed before its cancel handler runs).
+    private func cancelReading() {
+        setReadPaused(false)
+        readSource?.cancel()
+    }
+
+    /// What this connection holds for requests not yet answered (see `HTTPServer.connectionBacklogs`).
+    var backlog: ConnectionBacklog {
+        perform { c in
+            ConnectionBacklog(unansweredRequests: (c.inFlight == nil ? 0 : 1) + c.pending.count,
+                              bufferedBytes: c.parser.bufferedByteCount, readingPaused: c.readPaused)
         }
     }
 
@@ -138,6 +178,7 @@ final class Connection: @unchecked Sendable {
     /// Starts the next queued request, or sends a pending parse error, or closes.
     private func processNext() {
         guard inFlight == nil, !wantClose, lingerSince == nil else { return }
+        if pending.isEmpty, pendingError == nil, parser.bufferedByteCount > 0 { parse([]) }
         if !pending.isEmpty {
             let request = pending.removeFirst()
             exchangeCounter += 1
@@ -212,7 +253,7 @@ final class Connection: @unchecked Sendable {
     private func exchangeDone(close: Bool) {
         inFlight = nil
         disconnectCallbacks = []
-        lastActivity = .now()
+        deadlines.responded(at: DispatchTime.now().uptimeNanoseconds)
         if peerGone {
             finalClose()
         } else if close {
@@ -220,6 +261,7 @@ final class Connection: @unchecked Sendable {
             if parser.phase == .idle && pending.isEmpty { finalClose() } else { lingeringClose() }
         } else {
             processNext()
+            updateReading()
         }
     }
 
@@ -239,6 +281,7 @@ final class Connection: @unchecked Sendable {
         if readCancelled || peerGone { finalClose(); return }
         shutdown(fd, Int32(SHUT_WR))
         lingerSince = .now()
+        setReadPaused(false)  // drain
     }
 
     private func finalClose() {
@@ -247,7 +290,7 @@ final class Connection: @unchecked Sendable {
         markDisconnected()
         timer?.cancel()
         timer = nil
-        if let source = readSource { source.cancel() } else { readCancelled = true }
+        if readSource != nil { cancelReading() } else { readCancelled = true }
         closeFDIfReady()
     }
 
@@ -270,15 +313,10 @@ final class Connection: @unchecked Sendable {
             return
         }
         guard inFlight == nil, pending.isEmpty, pendingError == nil else { return }
-        switch parser.phase {
-        case .head:
-            if let start = requestStart, elapsed(since: start) > config.headerReadTimeout { timeOut() }
-        case .body:
-            if elapsed(since: lastActivity) > config.idleTimeout { timeOut() }
-        case .idle:
-            if elapsed(since: lastActivity) > config.idleTimeout { finalClose() }
-        case .failed:
-            break
+        switch deadlines.action(at: now.uptimeNanoseconds, phase: parser.phase) {
+        case .timeOut: timeOut()
+        case .close: finalClose()
+        case .none: break
         }
     }
 

@@ -39,6 +39,16 @@ public struct HTTPServerConfiguration: Sendable {
     }
 }
 
+/// One connection's unanswered work.
+public struct ConnectionBacklog: Sendable, Hashable {
+    /// Requests parsed and not yet answered: the one in flight plus those queued behind it.
+    public var unansweredRequests: Int
+    /// Bytes received for requests not yet parsed (unparsed input and a partial body).
+    public var bufferedBytes: Int
+    /// Whether the connection has stopped reading until it catches up.
+    public var readingPaused: Bool
+}
+
 public final class HTTPServer: @unchecked Sendable {
     public let configuration: HTTPServerConfiguration
     private let handler: HTTPHandler
@@ -63,6 +73,12 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Connections currently open.
     public var connectionCount: Int { lock.withLock { connections.count } }
+
+    /// What each open connection holds for requests it has not answered yet (for tests and
+    /// diagnostics: pipelining is bounded, see Connection.swift).
+    public var connectionBacklogs: [ConnectionBacklog] {
+        lock.withLock { Array(connections.values) }.map(\.backlog)
+    }
 
     /// Binds and starts accepting. Also sets SIGPIPE to ignored for the process
     /// (writes use MSG_NOSIGNAL as well; this covers any other descriptor).

@@ -37,18 +37,48 @@ enum RequestGrammar {
     }
 
     /// Accepts origin-form (`/p?q`), asterisk-form for OPTIONS, and absolute-form
-    /// (`http://host/p`, reduced to its path as RFC 9112 §3.2.2 requires servers to accept).
+    /// (`http://host/p`, reduced to its path as RFC 9112 §3.2.2 requires servers to accept;
+    /// its authority must be well formed, RFC 3986 §3.2).
     static func originForm(_ t: String, method: String) throws -> String {
         if t.hasPrefix("/") { return t }
         if t == "*" && method == "OPTIONS" { return t }
         let lower = t.lowercased()
         for scheme in ["http://", "https://"] where lower.hasPrefix(scheme) {
             let rest = t.dropFirst(scheme.count)
-            guard let cut = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
+            let cut = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+            guard isValidAuthority(rest[..<cut]) else { throw RequestParseError.invalidTarget(t) }
             let tail = String(rest[cut...])
+            if tail.isEmpty { return "/" }
             return tail.hasPrefix("?") ? "/" + tail : tail
         }
         throw RequestParseError.invalidTarget(t)
+    }
+
+    /// `host [":" port]` of an http(s) URI: a non-empty host (RFC 9110 §4.2.1), either an IP literal
+    /// `[` hex digits, `:` and `.` `]` or a reg-name / IPv4 address of unreserved, sub-delims and
+    /// pct-encoded characters; a port of digits. Userinfo (`@`) is refused (RFC 9110 §4.2.4).
+    static func isValidAuthority(_ authority: Substring) -> Bool {
+        var host = authority
+        var port: Substring = ""
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return false }
+            let literal = authority[authority.index(after: authority.startIndex)..<close]
+            guard !literal.isEmpty, literal.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return false }
+            let after = authority[authority.index(after: close)...]
+            guard after.isEmpty || after.hasPrefix(":") else { return false }
+            host = authority[...close]
+            port = after.dropFirst()
+        } else {
+            if let colon = authority.lastIndex(of: ":") {
+                host = authority[..<colon]
+                port = authority[authority.index(after: colon)...]
+            }
+            let allowed = "-._~!$&'()*+,;=%"
+            guard !host.isEmpty, host.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || allowed.contains($0) }) else {
+                return false
+            }
+        }
+        return port.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     /// `field-name ":" OWS field-value OWS`; a leading SP/HT is obs-fold.

@@ -29,6 +29,8 @@ public enum RequestParseError: Error, Sendable, Hashable, CustomStringConvertibl
     case headersTooLarge(limit: Int)
     case tooManyHeaders(limit: Int)
     case bodyTooLarge(length: Int?, limit: Int)
+    /// More empty lines before the request line than `RequestParser.maxLeadingEmptyLines`.
+    case tooManyEmptyLines(limit: Int)
 
     /// The status the connection answers with before closing.
     public var status: HTTPStatus {
@@ -64,6 +66,7 @@ public enum RequestParseError: Error, Sendable, Hashable, CustomStringConvertibl
         case .headersTooLarge: return "headers_too_large"
         case .tooManyHeaders: return "too_many_headers"
         case .bodyTooLarge: return "body_too_large"
+        case .tooManyEmptyLines: return "too_many_empty_lines"
         }
     }
 
@@ -91,6 +94,7 @@ public enum RequestParseError: Error, Sendable, Hashable, CustomStringConvertibl
         case .bodyTooLarge(let length, let limit):
             if let length { return "Body of \(length) bytes exceeds the limit of \(limit) bytes" }
             return "Body exceeds the limit of \(limit) bytes"
+        case .tooManyEmptyLines(let limit): return "More than \(limit) empty lines before the request line"
         }
     }
 

@@ -47,6 +47,9 @@ public struct RequestParser: Sendable {
 
     /// Longest chunk-size line (size + extensions) we accept.
     static let maxChunkLineBytes = 4096
+    /// Empty lines tolerated before a request line (RFC 9112 §2.2 says "at least one"); each counts
+    /// toward `maxHeaderBytes` and, in the connection, toward the header-read deadline.
+    public static let maxLeadingEmptyLines = 8
 
     public let limits: ParserLimits
     private var state: State = .head
@@ -57,6 +60,7 @@ public struct RequestParser: Sendable {
     private var headerCount = 0
     private var method = "", target = "", version = HTTPVersion.http1_1
     private var haveRequestLine = false
+    private var leadingEmptyLines = 0
     private var headers = HTTPHeaders()
     private var body: [UInt8] = []
 
@@ -67,13 +71,20 @@ public struct RequestParser: Sendable {
     public var phase: Phase {
         switch state {
         case .failed: return .failed
-        case .head: return (haveRequestLine || index < buffer.count) ? .head : .idle
+        // Leading empty lines already belong to the next request (its head has begun).
+        case .head: return (haveRequestLine || leadingEmptyLines > 0 || index < buffer.count) ? .head : .idle
         default: return .body
         }
     }
 
-    /// Feeds received bytes and returns every event they complete, in order.
-    public mutating func feed(_ bytes: some Collection<UInt8>) -> [ParserEvent] {
+    /// Bytes received but not yet part of an emitted request: unparsed input plus the body so far.
+    public var bufferedByteCount: Int { buffer.count - index + body.count }
+
+    /// Feeds received bytes and returns every event they complete, in order. With
+    /// `stopAfterRequest`, parsing stops after the first complete request and the rest of the input
+    /// stays buffered; feed an empty collection to parse the next one (a connection uses this to
+    /// hold pipelined requests as bytes until it can answer them).
+    public mutating func feed(_ bytes: some Collection<UInt8>, stopAfterRequest: Bool = false) -> [ParserEvent] {
         if case .failed = state { return [] }
         buffer.append(contentsOf: bytes)
         var events: [ParserEvent] = []
@@ -82,7 +93,9 @@ public struct RequestParser: Sendable {
                 switch try step() {
                 case .needMore: break loop
                 case .progressed: continue
-                case .emit(let event): events.append(event)
+                case .emit(let event):
+                    events.append(event)
+                    if stopAfterRequest, case .request = event { break loop }
                 }
             }
         } catch let error as RequestParseError {
@@ -94,8 +107,9 @@ public struct RequestParser: Sendable {
             events.append(.error(.invalidRequestLine("unexpected parser error")))
             return events
         }
-        // Drop consumed bytes so the buffer holds at most one unfinished line or body chunk.
-        if index > 0 {
+        // Drop consumed bytes (when they are at least half the buffer, so that taking pipelined
+        // requests out one by one stays linear).
+        if index > 0 && index * 2 >= buffer.count {
             buffer.removeSubrange(0..<index)
             scanIndex = max(0, scanIndex - index)
             index = 0
@@ -121,9 +135,16 @@ public struct RequestParser: Sendable {
                                           tooLong: .headersTooLarge(limit: limits.maxHeaderBytes)) else { return .needMore }
             headBytes += line.count + 2
             if !haveRequestLine {
-                // RFC 9112 §2.2: ignore empty lines before the request line
-                // (clients sometimes send a stray CRLF after a body).
-                if line.isEmpty { headBytes = 0; return .progressed }
+                // RFC 9112 §2.2: ignore empty lines before the request line (clients sometimes
+                // send a stray CRLF after a body), but only a few: they are part of this head, so
+                // they neither reset its size nor make the connection idle again.
+                if line.isEmpty {
+                    leadingEmptyLines += 1
+                    if leadingEmptyLines > Self.maxLeadingEmptyLines {
+                        throw RequestParseError.tooManyEmptyLines(limit: Self.maxLeadingEmptyLines)
+                    }
+                    return .progressed
+                }
                 (method, target, version) = try G.parseRequestLine(line)
                 haveRequestLine = true
                 return .progressed
@@ -258,6 +279,7 @@ public struct RequestParser: Sendable {
         request.pathParameters = [:]
         state = .head
         haveRequestLine = false
+        leadingEmptyLines = 0
         headBytes = 0
         headerCount = 0
         headers = HTTPHeaders()

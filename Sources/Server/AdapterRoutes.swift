@@ -77,12 +77,14 @@ extension Routes {
         return json(withTruncation(describe(description), truncated.report), status: .created)
     }
 
-    /// The PEFT files of the adapter directory at `path` (confined to --adapter-root).
+    /// The PEFT files of the adapter directory at `path` (confined to --adapter-root): the directory
+    /// and each file must resolve, symlinks followed, to a path under the root.
     func adapterFiles(atPath path: String) throws -> (config: Data, weights: Data) {
         let directory = try confinedDirectory(path)
+        let config = try confinedFile("adapter_config.json", in: directory, path: path)
+        let weights = try confinedFile("adapter_model.safetensors", in: directory, path: path)
         do {
-            return (try Data(contentsOf: directory.appendingPathComponent("adapter_config.json")),
-                    try Data(contentsOf: directory.appendingPathComponent("adapter_model.safetensors"), options: .alwaysMapped))
+            return (try Data(contentsOf: config), try Data(contentsOf: weights, options: .alwaysMapped))
         } catch {
             if FileManager.default.fileExists(atPath: directory.appendingPathComponent("adapter_model.bin").path) {
                 throw AdapterError.legacyPickleWeights(directory.appendingPathComponent("adapter_model.bin").path)
@@ -93,16 +95,46 @@ extension Routes {
 
     /// Resolves `path` and refuses anything outside --adapter-root (after resolving symlinks).
     func confinedDirectory(_ path: String) throws -> URL {
+        let root = try resolvedAdapterRoot()
+        let candidate = (path.hasPrefix("/") ? URL(fileURLWithPath: path) : URL(fileURLWithPath: root).appendingPathComponent(path))
+            .standardizedFileURL
+        let resolved = realPath(candidate.path) ?? candidate.resolvingSymlinksInPath().path
+        guard isUnder(root: root, resolved) else {
+            throw HTTPError(.forbidden, code: "path_outside_root", message: "\(path) is outside the adapter root")
+        }
+        return URL(fileURLWithPath: resolved)
+    }
+
+    /// `name` in the (already confined) `directory`, as the real path it resolves to; refused when a
+    /// symlink leads it outside --adapter-root. A missing file is returned as is (reading it fails).
+    func confinedFile(_ name: String, in directory: URL, path: String) throws -> URL {
+        let file = directory.appendingPathComponent(name)
+        guard let resolved = realPath(file.path) else { return file }
+        guard isUnder(root: try resolvedAdapterRoot(), resolved) else {
+            throw HTTPError(.forbidden, code: "path_outside_root",
+                            message: "\(name) in \(path) is a symlink to a file outside the adapter root")
+        }
+        // Read the resolved path, so the file checked is the file read.
+        return URL(fileURLWithPath: resolved)
+    }
+
+    /// --adapter-root with every symlink resolved.
+    private func resolvedAdapterRoot() throws -> String {
         guard let root = options.adapterRoot else {
             throw HTTPError(.forbidden, code: "path_loading_disabled", message: "loading adapters by path needs the server's --adapter-root")
         }
-        let resolvedRoot = root.standardizedFileURL.resolvingSymlinksInPath().path
-        let candidate = (path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path))
-            .standardizedFileURL.resolvingSymlinksInPath()
-        guard candidate.path == resolvedRoot || candidate.path.hasPrefix(resolvedRoot + "/") else {
-            throw HTTPError(.forbidden, code: "path_outside_root", message: "\(path) is outside the adapter root")
-        }
-        return candidate
+        return realPath(root.standardizedFileURL.path) ?? root.standardizedFileURL.resolvingSymlinksInPath().path
     }
+}
 
+/// realpath(3): `path` with every symlink, `.` and `..` resolved, or nil if it does not exist.
+private func realPath(_ path: String) -> String? {
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
+}
+
+/// Whether the resolved `path` is `root` or inside it.
+private func isUnder(root: String, _ path: String) -> Bool {
+    path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/")
 }

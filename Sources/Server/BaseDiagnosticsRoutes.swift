@@ -25,7 +25,7 @@ extension Routes {
                                        code: "invalid_field")
         }
         let filter = try moduleFilter(request)
-        let names = model.linearModules.map(\.name).filter { name in filter.map { matches($0, name) } ?? true }
+        let names = model.linearModules.map(\.name).filter { name in filter.map { $0.search(name) } ?? true }
 
         guard acceptsEventStream(request) else {
             let spectrum = try BaseSpectrum.compute(modules: names, cache: baseSpectra, run: { job in try service.scheduler.run(job).result })!
@@ -71,7 +71,7 @@ extension Routes {
         let lease = try registry.lease(id: id, mode: .unmerged)
         defer { lease.release() }
         let adapter = lease.adapter
-        let modules = try adapter.moduleNames.filter { name in filter.map { matches($0, name) } ?? true }.map { name in
+        let modules = try adapter.moduleNames.filter { name in filter.map { $0.search(name) } ?? true }.map { name in
             // One scheduler job per module: the base SVD (cached) and the Krylov iteration.
             try service.scheduler.run { () throws -> ModuleAlignment in
                 guard let base = model.linear(named: name) else { throw DiagnosticsError.missingBaseWeight(module: name) }
@@ -83,16 +83,16 @@ extension Routes {
     }
 
     /// The `module` query parameter as a regular expression (nil when absent); shared by the diagnostics routes.
-    func moduleFilter(_ request: HTTPRequest) throws -> NSRegularExpression? {
+    /// Python `re` syntax, matched as `re.search` by `BoundedRegex`, so no pattern can make a handler spin.
+    func moduleFilter(_ request: HTTPRequest) throws -> BoundedRegex? {
         guard let pattern = request.query("module") else { return nil }
-        do { return try NSRegularExpression(pattern: pattern) } catch {
-            throw HTTPError.badRequest("query parameter module is not a valid regular expression: \(pattern)", code: "invalid_field")
+        do { return try BoundedRegex(pattern) } catch {
+            // A pattern refused for its length is not echoed back.
+            let shown = if case .tooLong = error { "" } else { " \(pattern)" }
+            throw HTTPError.badRequest("query parameter module\(shown) is not a valid regular expression: \(error)",
+                                       code: "invalid_field")
         }
     }
-}
-
-private func matches(_ filter: NSRegularExpression, _ name: String) -> Bool {
-    filter.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
 }
 
 /// Whether the client asked for server-sent events (`Accept` lists text/event-stream).

@@ -19,7 +19,7 @@ extension Routes {
             let body = try JSONBody(request)
             try body.allowOnly(["text", "add_special_tokens"])
             guard let text = try body.string("text") else { throw HTTPError.badRequest("field text is required", code: "invalid_field") }
-            let ids = try requireTokenizer(tokenizer).encode(text, addSpecialTokens: try body.bool("add_special_tokens") ?? true)
+            let ids = try requireTokenizer(tokenizer).encode(text, addSpecialTokens: try body.nonNullBool("add_special_tokens") ?? true)
             return json(.object(["tokens": .array(ids.map { .number(JSONNumber($0)) })]))
         }
         routes.add("POST", "/detokenize") { request in
@@ -30,7 +30,7 @@ extension Routes {
             if let bad = ids.first(where: { tokenizer.token(of: $0) == nil }) {
                 throw HTTPError.badRequest("token id \(bad) is not in the vocabulary", code: "invalid_field")
             }
-            return json(.object(["text": .string(tokenizer.decode(ids, skipSpecialTokens: try body.bool("skip_special_tokens") ?? true))]))
+            return json(.object(["text": .string(tokenizer.decode(ids, skipSpecialTokens: try body.nonNullBool("skip_special_tokens") ?? true))]))
         }
     }
 

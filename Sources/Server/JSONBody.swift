@@ -45,6 +45,12 @@ struct JSONBody {
         return b
     }
 
+    /// A boolean that may be absent but not `null` (where `null` has no sensible meaning).
+    func nonNullBool(_ field: String) throws -> Bool? {
+        if let value = object[field], value.isNull { throw mismatch(field, "a boolean", value) }
+        return try bool(field)
+    }
+
     /// An array of integers, e.g. token ids.
     func ints(_ field: String) throws -> [Int]? {
         guard let value = object[field], !value.isNull else { return nil }

@@ -11,11 +11,15 @@ struct FormPart {
 
 enum MultipartError: Error, CustomStringConvertible {
     case missingBoundary
+    /// RFC 2046 §5.1.1: a boundary is 1 to 70 characters.
+    case boundaryTooLong(length: Int)
     case malformed(String)
 
     var description: String {
         switch self {
         case .missingBoundary: "Content-Type multipart/form-data lacks a boundary parameter"
+        case .boundaryTooLong(let length):
+            "the multipart/form-data boundary is \(length) characters long; at most 70 are allowed (RFC 2046)"
         case .malformed(let why): "malformed multipart/form-data body: \(why)"
         }
     }
@@ -25,9 +29,10 @@ enum MultipartError: Error, CustomStringConvertible {
 /// delimiter, every part needs a `Content-Disposition: form-data; name="..."` header, and the
 /// closing delimiter must be present.
 func parseMultipart(_ body: [UInt8], contentType: String) throws -> [FormPart] {
-    guard let boundary = parameter("boundary", in: contentType), !boundary.isEmpty, boundary.utf8.count <= 70 else {
+    guard let boundary = parameter("boundary", in: contentType), !boundary.isEmpty else {
         throw MultipartError.missingBoundary
     }
+    guard boundary.utf8.count <= 70 else { throw MultipartError.boundaryTooLong(length: boundary.utf8.count) }
     let delimiter = Array("--\(boundary)".utf8)
     let separator = Array("\r\n--\(boundary)".utf8)
     guard body.starts(with: delimiter) else { throw MultipartError.malformed("body does not start with the boundary") }

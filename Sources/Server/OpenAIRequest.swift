@@ -140,8 +140,11 @@ struct CompletionRequest {
                     return text
                 }
                 message["content"] = .string(texts.joined(separator: "\n"))
-            case nil, .null? where role == "assistant":
+            case nil where role == "assistant", .null? where role == "assistant":
+                // An assistant turn that only carries tool calls has no content.
                 message["content"] = .string("")
+            case nil:
+                throw HTTPError.badRequest("field messages[\(index)].content is required for role \(role)", code: "invalid_field")
             default:
                 throw HTTPError.badRequest("field messages[\(index)].content must be a string or an array of text parts", code: "invalid_field")
             }

@@ -66,11 +66,15 @@ final class RouteRegistrar {
     }
 }
 
-/// Constant-time comparison of the bearer token with the key.
+/// Checks `Authorization: Bearer <key>`: the scheme is case-insensitive (RFC 7235 §2.1) and may be
+/// followed by several spaces; the token is compared with the key in constant time.
 private func authorize(_ request: HTTPRequest, key: String) throws {
-    let given = Array((request.headers["Authorization"] ?? "").utf8)
-    let expected = Array("Bearer \(key)".utf8)
-    var difference = UInt8(given.count == expected.count ? 0 : 1)
+    let header = Array((request.headers["Authorization"] ?? "").utf8)
+    let space = header.firstIndex(of: UInt8(ascii: " ")) ?? header.endIndex
+    let scheme = String(decoding: header[..<space], as: UTF8.self)
+    let given = Array(header[space...].drop { $0 == UInt8(ascii: " ") })
+    let expected = Array(key.utf8)
+    var difference = UInt8(given.count == expected.count && scheme.lowercased() == "bearer" ? 0 : 1)
     for i in 0..<expected.count { difference |= expected[i] ^ (i < given.count ? given[i] : 0) }
     guard difference == 0 else {
         throw HTTPError(.unauthorized, code: "unauthorized", message: "missing or wrong API key: send Authorization: Bearer <key>",

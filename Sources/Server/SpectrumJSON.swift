@@ -4,10 +4,10 @@ import Diagnostics
 import Formats
 import Foundation
 
-/// `{"adapter", "dora", "modules": [...], "summary": {...}}` for the modules whose names match `filter`.
-public func spectrumJSON(_ spectrum: AdapterSpectrum, adapter id: String, filter: NSRegularExpression? = nil) -> JSONValue {
+/// `{"adapter", "dora", "modules": [...], "summary": {...}}` for the modules whose names match `filter` (`re.search`).
+public func spectrumJSON(_ spectrum: AdapterSpectrum, adapter id: String, filter: BoundedRegex? = nil) -> JSONValue {
     let spectrum = spectrum.filter { m in
-        filter.map { $0.firstMatch(in: m.name, range: NSRange(m.name.startIndex..., in: m.name)) != nil } ?? true
+        filter.map { $0.search(m.name) } ?? true
     }
     let modules = spectrum.modules
     func number(_ x: Double) -> JSONValue { .number(JSONNumber(x)) }

@@ -16,7 +16,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Vocabulary size.") var vocabulary = 32000
     @Option(help: "Timed rounds; each times every configuration once, and the fastest round of each is reported.") var repetitions = 15
     @Flag(help: "Skip the spectrum benchmarks (the dense 4096² SVD takes seconds).") var skipSpectrum = false
-    @Option(help: "OpenBLAS threads (default: every core).") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("threads"), help: "OpenBLAS threads (default: every core).") var threadCount: Int?
+    var threads: Int { threadCount ?? ProcessInfo.processInfo.activeProcessorCount }
 
     func run() throws {
         BLAS.setThreadCount(threads)

@@ -6,6 +6,7 @@ struct EckartCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eckart",
         abstract: "Serve many LoRA adapters on one frozen base transformer.",
+        version: eckartVersion,
         subcommands: [ServeCommand.self, LogitsCommand.self, EmbedCommand.self, SpectrumCommand.self, SweepCommand.self, TruncateCommand.self, BenchCommand.self])
 }
 

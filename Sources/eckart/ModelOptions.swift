@@ -27,8 +27,13 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Refuse adapters whose rank exceeds this.")
     var maxRank: Int = AdapterConfig.defaultMaxRank
 
-    @Option(help: "OpenBLAS threads (default: every core).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    // Optional, so that the help states the default once, in words (a literal default would be
+    // printed again as "(default: <this machine's core count>)").
+    @Option(name: .customLong("threads"), help: "OpenBLAS threads (default: every core).")
+    var threadCount: Int?
+
+    /// --threads, or every core.
+    var threads: Int { threadCount ?? ProcessInfo.processInfo.activeProcessorCount }
 
     func validate() throws {
         guard (try? parsedTokens()) != nil else {

@@ -73,3 +73,25 @@ func embedCommandMatchesPeft(mode: String) throws {
     #expect(wrongCommand.status != 0)
     #expect(wrongCommand.stderr.contains("logits"))
 }
+
+/// `eckart --version` prints the version defined once in the executable, the number openapi.yaml states.
+@Test func versionIsPrinted() throws {
+    let run = try eckart(["--version"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let version = run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(version.split(separator: ".").count == 3 && version.allSatisfy { $0.isNumber || $0 == "." }, "\(version)")
+    let spec = try String(contentsOf: Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("openapi.yaml"), encoding: .utf8)
+    #expect(spec.contains("  version: \(version)\n"))
+}
+
+/// `--threads` help states its default once ("every core"), not also as this machine's core count.
+@Test(arguments: ["logits", "bench"])
+func threadsHelpStatesTheDefaultOnce(command: String) throws {
+    let run = try eckart([command, "--help"])
+    // The option's entry: from its line to the next option (its help may wrap onto more lines).
+    let start = try #require(run.stdoutText.range(of: "\n  --threads"))
+    let rest = run.stdoutText[start.upperBound...]
+    let entry = rest[..<(rest.range(of: "\n  -")?.lowerBound ?? rest.endIndex)]
+    #expect(entry.components(separatedBy: "default").count == 2, "\(entry)")
+}

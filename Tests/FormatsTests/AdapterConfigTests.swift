@@ -387,14 +387,30 @@ struct AdapterConfigDecodingTests {
         #expect(odd.scale(forModule: "x") == Float(7 / 3.0.squareRoot()))
     }
 
-    @Test func pythonRegexTranslation() {
-        #expect(PythonRegex.translate(#"(?P<idx>\d+)\.(?P=idx)"#) == #"(?<idx>\d+)\.\k<idx>"#)
-        #expect(PythonRegex.translate(#"a\Z"#) == #"a\z"#)
-        #expect(PythonRegex.translate("a{,3}b{2}c{1,}d{x}e{}") == #"a{0,3}b{2}c{1,}d\{x\}e\{\}"#)
-        #expect(PythonRegex.translate("[[a&]]") == #"[\[a\&]\]"#)
-        #expect(PythonRegex.translate("[]a][^]b]") == #"[\]a][^\]b]"#)
-        #expect(PythonRegex.translate(#"[\b]\b"#) == #"[\x08]\b"#)
-        #expect(PythonRegex.translate(#"\{x\}[{}]"#) == #"\{x\}[{}]"#)
+    /// What JSONDecoder accepted silently or misreported is refused by name.
+    @Test func byteOrderMarkDuplicateKeyAndInvalidUTF8AreNamed() {
+        func refusal(_ bytes: [UInt8]) -> AdapterConfigError? {
+            do { _ = try AdapterConfig(jsonData: Data(bytes)); return nil } catch { return error as? AdapterConfigError }
+        }
+        let valid = Array(#"{"peft_type": "LORA", "target_modules": ["q_proj"]}"#.utf8)
+        #expect(refusal([0xEF, 0xBB, 0xBF] + valid) == .byteOrderMark(source: "adapter_config.json"))
+        #expect(refusal(Array(#"{"peft_type": "LORA", "r": 8, "target_modules": ["q_proj"], "r": 16}"#.utf8))
+            == .duplicateKey(source: "adapter_config.json", key: "r"))
+        // Used to be "field `base_model_name_or_path` must be a string".
+        let badUTF8 = Array(#"{"peft_type": "LORA", "target_modules": ["q_proj"], "base_model_name_or_path": "a"#.utf8)
+            + [0xFF] + Array(#""}"#.utf8)
+        #expect(refusal(badUTF8) == .invalidUTF8(source: "adapter_config.json", offset: 81))
+        #expect(refusal(valid) == nil)
+    }
+
+    /// Unsupported constructs in a regex field are refused with the field and the construct named.
+    @Test func unsupportedRegexConstructIsNamed() {
+        let json = #"{"peft_type": "LORA", "target_modules": "(q)_proj\\1"}"#
+        guard case .invalidRegex(let field, _, let detail)? = error(json: json) else {
+            Issue.record("expected invalidRegex, got \(String(describing: error(json: json)))")
+            return
+        }
+        #expect(field == "target_modules" && detail.contains("backreference"))
     }
 
     /// peft 0.21.2 raises NoMatchingPeftModuleError for all three.

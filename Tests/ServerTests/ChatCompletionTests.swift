@@ -89,3 +89,18 @@ import Testing
     #expect(chatText != nil && chatText == completionText)
     #expect((chat.json["usage"] as? [String: Any])?["prompt_tokens"] as? Int == (completion.json["usage"] as? [String: Any])?["prompt_tokens"] as? Int)
 }
+
+/// A message without `content` used to be taken as empty (a `where` clause bound only to `.null`);
+/// only an assistant turn (which may carry just tool calls) may omit it.
+@Test func chatMessageWithoutContentIsRefused() throws {
+    let template = try #require(try ChatTemplate.load(modelDirectory: GenerationFixtures.model("qwen2-bl")))
+    let live = try GenerationFixtures.server("qwen2-bl", chatRenderer: template)
+    defer { live.stop() }
+    let missing = try live.post("/v1/chat/completions", json: #"{"model": "qwen2-bl", "messages": [{"role": "user"}], "max_tokens": 1}"#)
+    #expect(missing.status == 400 && missing.text.contains("messages[0].content is required"), "\(missing.text)")
+    let assistant = try live.post("/v1/chat/completions", json: #"""
+        {"model": "qwen2-bl", "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}, {"role": "assistant"},
+         {"role": "user", "content": "again"}]}
+        """#)
+    #expect(assistant.status == 200, "\(assistant.text)")
+}

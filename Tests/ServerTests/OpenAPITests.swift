@@ -28,6 +28,36 @@ func specRoutes() throws -> [String] {
     #expect(try specRoutes().count == live.server.routeTable.count)
 }
 
+/// The response statuses openapi.yaml lists for one operation ("METHOD /path").
+func specStatuses(_ route: String) throws -> Set<String> {
+    let text = try String(contentsOf: specURL, encoding: .utf8)
+    let parts = route.split(separator: " ").map(String.init)
+    var statuses = Set<String>(), inPath = false, inMethod = false
+    for line in text.split(separator: "\n") {
+        if line.hasPrefix("  /") && !line.hasPrefix("   ") { inPath = line == "  \(parts[1]):"; inMethod = false; continue }
+        if inPath && line.hasPrefix("    ") && !line.hasPrefix("     ") { inMethod = line == "    \(parts[0].lowercased()):"; continue }
+        let trimmed = line.drop { $0 == " " }
+        if inPath && inMethod && trimmed.hasPrefix("\"") && trimmed.dropFirst(4).hasPrefix("\":") {
+            statuses.insert(String(trimmed.dropFirst().prefix(3)))
+        }
+    }
+    return statuses
+}
+
+/// Statuses the server really answers with are documented (each found missing once).
+@Test func specListsTheStatusesTheServerAnswers() throws {
+    let live = try LiveServer(model: "qwen2-tiny")
+    defer { live.stop() }
+    let cases: [(route: String, path: String, status: Int)] = [
+        ("GET /adapters/{id}/files/{file}", "/adapters/bad%20id/files/adapter_config.json", 400),
+        ("GET /adapters/{id}/files/{file}", "/adapters/nope/files/adapter_config.json", 404),
+    ]
+    for (route, path, status) in cases {
+        #expect(try live.request("GET", path).status == status, "\(path)")
+        #expect(try specStatuses(route).contains(String(status)), "openapi.yaml: \(route) does not list \(status)")
+    }
+}
+
 @Test(.enabled(if: ProcessInfo.processInfo.environment["ECKART_PYTHON"] != nil, "needs ECKART_PYTHON with openapi-spec-validator (make test sets it)"))
 func specIsValidOpenAPI31() throws {
     let check = try runProcess(URL(fileURLWithPath: ProcessInfo.processInfo.environment["ECKART_PYTHON"]!), ["-c", """

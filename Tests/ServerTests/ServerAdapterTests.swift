@@ -44,6 +44,37 @@ import Testing
         #expect(try live.post("/adapters", json: #"{"id": "c", "path": "/etc"}"#).status == 403)
     }
 
+    /// A directory under the root whose files are symlinks to files elsewhere used to load (201);
+    /// each file must now resolve under the root too. Symlinks that stay inside the root still work.
+    @Test func symlinkedFilesCannotEscapeTheRoot() throws {
+        let fm = FileManager.default
+        let scratch = fm.temporaryDirectory.appendingPathComponent("eckart-root-\(UUID().uuidString)")
+        defer { try? fm.removeItem(at: scratch) }
+        let root = scratch.appendingPathComponent("root"), outside = scratch.appendingPathComponent("outside")
+        let fixture = Fixtures.adapter("qwen2-lora")
+        for directory in [root.appendingPathComponent("escape"), root.appendingPathComponent("real"), outside] {
+            try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
+        for name in ["adapter_config.json", "adapter_model.safetensors"] {
+            try fm.copyItem(at: fixture.appendingPathComponent(name), to: outside.appendingPathComponent(name))
+            try fm.copyItem(at: fixture.appendingPathComponent(name), to: root.appendingPathComponent("real/\(name)"))
+            try fm.createSymbolicLink(at: root.appendingPathComponent("escape/\(name)"),
+                                      withDestinationURL: outside.appendingPathComponent(name))
+        }
+        try fm.createSymbolicLink(at: root.appendingPathComponent("linked"), withDestinationURL: root.appendingPathComponent("real"))
+
+        let live = try LiveServer(model: "qwen2-tiny", configure: { $0.adapterRoot = root })
+        defer { live.stop() }
+        let escaped = try live.post("/adapters", json: #"{"id": "e", "path": "escape"}"#)
+        #expect(escaped.status == 403 && escaped.errorCode == "path_outside_root")
+        #expect(escaped.text.contains("adapter_config.json in escape is a symlink"), "\(escaped.text)")
+        let vllm = try live.post("/v1/load_lora_adapter", json: #"{"lora_name": "e", "lora_path": "escape"}"#)
+        #expect(vllm.status == 403 && vllm.text.contains("adapter_config.json"), "\(vllm.text)")
+        // A symlinked directory whose real path stays under the root is fine.
+        #expect(try live.post("/adapters", json: #"{"id": "l", "path": "linked"}"#).status == 201)
+        #expect(try live.post("/adapters", json: #"{"id": "r", "path": "\#(root.path)/real"}"#).status == 201)
+    }
+
     @Test func restartFindsEveryAdapter() throws {
         let first = try LiveServer(model: "qwen2-tiny")
         for name in ["qwen2-lora", "qwen2-dora"] { #expect(try first.upload(id: name, adapter: name).status == 201) }
@@ -85,6 +116,44 @@ import Testing
         let completions = try live.request("POST", "/v1/completions", body: Data(#"{"model": "qwen2-tiny", "prompt": [1, 2], "max_tokens": 1}"#.utf8),
                                            headers: ["Authorization": "Bearer s3cret"])
         #expect(completions.status != 401)
+    }
+
+    /// The auth scheme is case-insensitive (RFC 7235 §2.1): `bearer` used to be refused.
+    @Test func bearerSchemeIsCaseInsensitive() throws {
+        let live = try LiveServer(model: "qwen2-tiny") { $0.apiKey = "s3cret" }
+        defer { live.stop() }
+        for header in ["bearer s3cret", "BEARER s3cret", "Bearer  s3cret"] {
+            #expect(try live.request("GET", "/adapters", headers: ["Authorization": header]).status == 200, "\(header)")
+        }
+        for header in ["Basic s3cret", "bearer s3cre", "bearers3cret", "bearer", "s3cret"] {
+            #expect(try live.request("GET", "/adapters", headers: ["Authorization": header]).status == 401, "\(header)")
+        }
+    }
+
+    /// A boundary over RFC 2046's 70 characters used to be reported as missing.
+    @Test func overlongMultipartBoundaryIsNamed() throws {
+        let live = try LiveServer(model: "qwen2-tiny")
+        defer { live.stop() }
+        let boundary = String(repeating: "b", count: 71)
+        let reply = try live.request("POST", "/adapters", body: Data("--\(boundary)\r\n".utf8),
+                                     contentType: "multipart/form-data; boundary=\(boundary)")
+        #expect(reply.status == 400 && reply.errorCode == "invalid_multipart")
+        #expect(reply.text.contains("boundary is 71 characters long; at most 70"), "\(reply.text)")
+        let missing = try live.request("POST", "/adapters", body: Data("x".utf8), contentType: "multipart/form-data")
+        #expect(missing.text.contains("lacks a boundary parameter"), "\(missing.text)")
+    }
+
+    /// adapter_config.json with a byte order mark or a repeated key is refused by name on upload.
+    @Test func configWithByteOrderMarkOrDuplicateKeyIsRefused() throws {
+        let live = try LiveServer(model: "qwen2-tiny")
+        defer { live.stop() }
+        let config = try Data(contentsOf: Fixtures.adapter("qwen2-lora").appendingPathComponent("adapter_config.json"))
+        let bom = try live.upload(id: "bom", adapter: "qwen2-lora", config: Data([0xEF, 0xBB, 0xBF]) + config)
+        #expect(bom.status == 400 && bom.text.contains("byte order mark"), "\(bom.text)")
+        let text = String(decoding: config, as: UTF8.self)
+        let repeated = Data(text.replacingOccurrences(of: "{", with: #"{"r": 2, "#, options: [], range: text.range(of: "{")).utf8)
+        let duplicate = try live.upload(id: "dup", adapter: "qwen2-lora", config: repeated)
+        #expect(duplicate.status == 400 && duplicate.text.contains(#"key \"r\" more than once"#), "\(duplicate.text)")
     }
 
     @Test func modelAndMetricsDescribeTheServer() throws {

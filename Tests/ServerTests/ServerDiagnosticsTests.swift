@@ -45,3 +45,25 @@ import Testing
     #expect(try live.post("/diagnostics/rank-sweep", json: #"{"adapter": "sql", "ranks": []}"#).errorCode == "invalid_field")
     #expect(try live.post("/diagnostics/rank-sweep", json: #"{"adapter": "nope"}"#).status == 404)
 }
+
+/// A module filter that sends a backtracking engine into exponential time is answered at once
+/// (before BoundedRegex, this request held its handler thread forever); unsupported syntax and
+/// over-long patterns are 400s that say why.
+@Test func moduleFilterRunsInBoundedTime() throws {
+    let live = try LiveServer(model: "qwen2-tiny")
+    defer { live.stop() }
+    #expect(try live.upload(id: "sql", adapter: "qwen2-lora").status == 201)
+    let start = ContinuousClock.now
+    let reply = try live.request("GET", "/diagnostics/spectrum?adapter=sql&module=(.*.*)*%24x")
+    #expect(reply.status == 200, "\(reply.text)")
+    #expect((reply.json["modules"] as? [Any])?.count == 0)
+    #expect(ContinuousClock.now - start < .seconds(10))
+
+    let backreference = try live.request("GET", "/diagnostics/spectrum?adapter=sql&module=(q)%5C1")
+    #expect(backreference.status == 400 && backreference.errorCode == "invalid_field")
+    #expect(backreference.text.contains("backreference \\\\1"), "\(backreference.text)")
+    let lookaround = try live.request("GET", "/diagnostics/spectrum?adapter=sql&module=q_proj(%3F!x)")
+    #expect(lookaround.status == 200, "\(lookaround.text)")
+    let long = try live.request("GET", "/diagnostics/spectrum?adapter=sql&module=" + String(repeating: "a", count: 1025))
+    #expect(long.status == 400 && long.text.contains("at most 1024"), "\(long.text)")
+}

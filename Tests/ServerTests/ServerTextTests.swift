@@ -41,6 +41,17 @@ struct ServerTextTests {
         #expect(try live.post("/infer", json: #"{"texts": ["a"], "tokens": [[1]]}"#).errorCode == "invalid_field")
         #expect(try live.post("/infer", json: #"{"texts": [1]}"#).errorCode == "invalid_field")
     }
+
+    /// `null` is not a boolean: it used to be taken as "absent" (the default).
+    @Test func nullBooleansAreRefused() throws {
+        let live = try start()
+        defer { live.stop() }
+        let tokenize = try live.post("/tokenize", json: #"{"text": "a", "add_special_tokens": null}"#)
+        #expect(tokenize.status == 400 && tokenize.text.contains("add_special_tokens must be a boolean, got null"), "\(tokenize.text)")
+        let detokenize = try live.post("/detokenize", json: #"{"tokens": [101], "skip_special_tokens": null}"#)
+        #expect(detokenize.status == 400 && detokenize.errorCode == "invalid_field")
+        #expect(try live.post("/tokenize", json: #"{"text": "a", "add_special_tokens": false}"#).status == 200)
+    }
 }
 
 @Test func withoutTokenizerTextIsRefused() throws {
