@@ -263,7 +263,6 @@ final class BatchEngine: @unchecked Sendable {
             guard let from, let to else { return 0 }
             return Double(to.uptimeNanoseconds - from.uptimeNanoseconds) / 1e6
         }
-        let submission = sequence.submission
         let promptRows = sequence.promptLogitRows.count / max(1, model.config.vocabularySize)
         let outcome = EngineOutcome(
             reason: reason,
