@@ -120,6 +120,8 @@ private func sample(_ text: String, _ name: String) -> (labels: String, value: D
 
     // A streamed generation on the adapter, read a little and then abandoned.
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var timeout = timeval(tv_sec: 60, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = UInt16(live.server.port).bigEndian
