@@ -18,8 +18,10 @@ let package = Package(
             path: "Sources/COpenBLAS",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
+        // Eckart's own SIMD kernels in C (AVX2 + FMA chosen at run time, portable C elsewhere).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // Matrix storage and the only callers of BLAS and LAPACK.
-        .target(name: "LinearAlgebra", dependencies: ["COpenBLAS"]),
+        .target(name: "LinearAlgebra", dependencies: ["COpenBLAS", "CKernels"]),
         // safetensors, Hugging Face config.json, PEFT adapter config, strict JSON.
         .target(name: "Formats", dependencies: ["LinearAlgebra"]),
         // Llama family and BERT family forward passes, KV cache, model registry.

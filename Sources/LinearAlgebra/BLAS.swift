@@ -1,4 +1,5 @@
 // OpenBLAS process-wide settings.
+import CKernels
 import COpenBLAS
 
 /// Process-wide OpenBLAS configuration.
@@ -22,4 +23,7 @@ public enum BLAS {
     public static var coreName: String {
         openblas_get_corename().map { String(cString: $0) } ?? "unknown"
     }
+
+    /// Which path Eckart's own small-row kernel takes on this CPU ("avx2+fma" or "portable").
+    public static var kernelPath: String { String(cString: eckart_kernel_path()) }
 }

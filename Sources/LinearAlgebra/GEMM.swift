@@ -1,5 +1,8 @@
-// General matrix multiply: the only place Eckart calls BLAS.
+// General matrix multiply: the only place Eckart calls BLAS, and where a few rows times a
+// PyTorch-layout weight go to Eckart's own kernel instead (CKernels).
+import CKernels
 import COpenBLAS
+import Dispatch
 
 /// Whether a GEMM operand is used as stored or transposed.
 public enum Transpose: Sendable {
@@ -21,10 +24,12 @@ public enum Transpose: Sendable {
 /// `lda`, `ldb`, `ldc` are row strides in elements, which lets callers address one attention
 /// head inside a wider activation matrix without copying it.
 ///
-/// One row (`m == 1`, a decode step of one sequence) goes to `sgemv`: OpenBLAS 0.3.21 does not
-/// forward such products itself, and sgemm's packing of B costs as much as the product there. The
-/// two sum in different orders, so a one-row result may differ from a row of a larger product in
-/// the last bits (the tests' `Tolerance.samePath`).
+/// A few rows against a transposed operand (`m ≤ smallRowLimit`, `op(B) = Bᵀ`: a decode step times
+/// a weight stored out × in) go to `eckart_sgemm_nt_small`, split over the BLAS threads by column:
+/// sgemm would pack a copy of the whole weight for those few rows, which costs as much as the
+/// product itself and doubles the memory traffic of a memory-bound step. Other one-row products go
+/// to `sgemv`, which OpenBLAS 0.3.21 does not do by itself. Each path sums in its own order, so a
+/// row may differ from the same row of a larger product in the last bits (`Tolerance.samePath`).
 public func gemm(
     _ transA: Transpose, _ transB: Transpose,
     m: Int, n: Int, k: Int,
@@ -35,6 +40,10 @@ public func gemm(
     c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     guard m > 0, n > 0 else { return }
+    if m <= smallRowLimit, transA == .none, transB == .transpose, k >= 16 {
+        smallRowsTimesTransposed(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        return
+    }
     if m == 1, k > 0 {
         // c (1 × n) = alpha · a (1 × k) · op(B) + beta · c, as y = op'(B) · x.
         let incA = Int32(transA == .none ? 1 : lda)
@@ -45,11 +54,47 @@ public func gemm(
         }
         return
     }
+    sgemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+}
+
+/// `gemm` always through OpenBLAS's sgemm, whatever the shape: the baseline `eckart bench` times
+/// the small-row kernel against.
+public func sgemm(
+    _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    guard m > 0, n > 0 else { return }
     cblas_sgemm(
         CblasRowMajor, transA.cblas, transB.cblas,
         Int32(m), Int32(n), Int32(k),
         alpha, a, Int32(lda), b, Int32(ldb),
         beta, c, Int32(ldc))
+}
+
+/// Rows up to which `a · bᵀ` runs on Eckart's small-row kernel rather than sgemm (measured by
+/// `eckart bench`: the kernel streams the weight once, sgemm wins once its packing is amortised).
+public let smallRowLimit = 16
+
+/// `c = alpha · a · bᵀ + beta · c` for few rows of `a`: the columns split into one contiguous range
+/// per BLAS thread when the product is large enough to pay for the hand-off.
+private func smallRowsTimesTransposed(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                                      b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let threads = n * k >= 1 << 16 ? min(BLAS.threadCount, n / 16) : 1
+    guard threads > 1 else {
+        eckart_sgemm_nt_small(Int32(m), 0, Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        return
+    }
+    // Pointers cross into the workers as integers (they are not Sendable); the ranges are disjoint.
+    let (aAddress, bAddress, cAddress) = (Int(bitPattern: a), Int(bitPattern: b), Int(bitPattern: c))
+    let chunk = (n / threads + 3) & ~3
+    DispatchQueue.concurrentPerform(iterations: threads) { t in
+        let n0 = t * chunk, n1 = min(n, n0 + chunk)
+        guard n0 < n1 else { return }
+        eckart_sgemm_nt_small(Int32(m), Int32(n0), Int32(n1), Int32(k), alpha,
+                              UnsafePointer(bitPattern: aAddress), Int32(lda), UnsafePointer(bitPattern: bAddress), Int32(ldb),
+                              beta, UnsafeMutablePointer(bitPattern: cAddress), Int32(ldc))
+    }
 }
 
 extension Matrix {

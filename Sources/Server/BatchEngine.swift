@@ -68,7 +68,8 @@ final class BatchEngine: @unchecked Sendable {
             guard !stopping else { throw HTTPError.shuttingDown }
             guard waiting.count < limits.maxWaiting else { throw HTTPError.queueFull }
             waiting.append(sequence)
-            metrics.setQueue(waiting: waiting.map(\.submission.adapterLabel), running: running.map(\.submission.adapterLabel))
+            metrics.setQueue(waiting: waiting.flatMap(\.submission.adapterIds), running: running.flatMap(\.submission.adapterIds),
+                             waitingCount: waiting.count, runningCount: running.count)
             condition.signal()
         }
         return handle
@@ -120,7 +121,8 @@ final class BatchEngine: @unchecked Sendable {
             }
             waiting.removeAll { $0.handle.requestedStop != nil }
             admit()
-            metrics.setQueue(waiting: waiting.map(\.submission.adapterLabel), running: running.map(\.submission.adapterLabel))
+            metrics.setQueue(waiting: waiting.flatMap(\.submission.adapterIds), running: running.flatMap(\.submission.adapterIds),
+                             waitingCount: waiting.count, runningCount: running.count)
             metrics.setKVCache(reservedBytes: reservedBytes)
             if !running.isEmpty { break }
             condition.wait()
@@ -145,13 +147,13 @@ final class BatchEngine: @unchecked Sendable {
     /// Moves waiting sequences to running in arrival order while the budgets allow; the first that
     /// does not fit waits, and so does everyone behind it, so no request is starved.
     private func admit() {
-        var adapters = Set(running.map(\.submission.adapterLabel).filter { !$0.isEmpty })
+        var adapters = Set(running.flatMap(\.submission.adapterIds))
         while let next = waiting.first, running.count < limits.maxRunning,
               reservedBytes + next.reservedBytes <= limits.kvCacheBytes {
-            let label = next.submission.adapterLabel
-            if !label.isEmpty, !adapters.contains(label), adapters.count >= limits.maxLoras { break }
+            let joined = adapters.union(next.submission.adapterIds)
+            if joined.count > max(limits.maxLoras, next.submission.adapterIds.count) { break }
             waiting.removeFirst()
-            adapters.insert(label)
+            adapters = joined
             reservedBytes += next.reservedBytes
             next.cache = model.makeCache(capacity: next.submission.prompt.count + next.submission.maxTokens)
             next.admitted = .now()

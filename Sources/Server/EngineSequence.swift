@@ -17,8 +17,8 @@ struct GenerationSubmission: Sendable {
     /// merged weights runs on in a step shared with other adapters.
     var overlay: (any LinearOverlay)?
     var unmergedFallback: (any LinearOverlay)? = nil
-    /// The adapter id(s) for the serving metrics' LoRA gauge; empty for the base model.
-    var adapterLabel: String = ""
+    /// The adapter ids (one, or several composed) for the budgets and the LoRA gauge; empty for the base.
+    var adapterIds: [String] = []
     var promptLogits: DecoderModel.LogitRows = .last
 }
 

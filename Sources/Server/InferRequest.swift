@@ -11,6 +11,8 @@ struct InferRequest {
     enum LogitRows: String, CaseIterable { case none, last, all }
 
     var adapter: String?
+    /// The adapter(s) and weights: `adapter` (+ `scale`), or `adapters: [{"id", "scale"}]`.
+    var adapters: AdapterSelection
     var mode: Mode
     /// Decoders: one sequence. Encoders: a batch of sequences.
     var sequences: [[Int]]
@@ -29,13 +31,14 @@ struct InferRequest {
         }
     }
 
-    static let fields: Set<String> = Set(["adapter", "mode", "tokens", "prompt", "texts", "max_tokens", "return_logits"])
+    static let fields: Set<String> = Set(["adapter", "adapters", "scale", "mode", "tokens", "prompt", "texts", "max_tokens", "return_logits"])
         .union(GenerationParameters.fields)
     static let maxGeneratedTokens = 4096
 
     init(_ body: JSONBody, encoder: Bool, tokenizer: Tokenizer?) throws {
         try body.allowOnly(Self.fields)
-        adapter = try body.string("adapter")
+        adapters = try AdapterSelection.parse(body, single: try body.string("adapter"))
+        adapter = adapters.label
         mode = Mode(rawValue: try body.choice("mode", Mode.allCases.map(\.rawValue)) ?? "auto")!
         let textField = encoder ? "texts" : "prompt"
         for field in ["prompt", "texts"] where field != textField && body.object[field] != nil {

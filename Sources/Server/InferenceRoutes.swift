@@ -41,7 +41,7 @@ extension Routes {
     private func streamInfer(_ inference: InferRequest, sink: ResponseSink) throws {
         var started = false
         let report = try service.generate(
-            prompt: inference.sequences[0], adapter: inference.adapter, mode: inference.adapterMode,
+            prompt: inference.sequences[0], adapters: inference.adapters, mode: inference.adapterMode,
             parameters: inference.generation, promptLogits: inference.returnLogits == .all ? .all : .last,
             tokenizer: tokenizer, wantText: inference.textInput
         ) { token, text in

@@ -60,7 +60,7 @@ final class InferenceService: Sendable {
     /// Generates after `prompt`. `onDelta` gets each token and the text that became safe to send
     /// (possibly empty); returning false cancels the generation (the client went away). Runs on the
     /// request's thread; the forward passes run on the engine, batched with every other request.
-    func generate(prompt: [Int], adapter: String?, mode: AdapterMode, parameters: GenerationParameters,
+    func generate(prompt: [Int], adapters: AdapterSelection, mode: AdapterMode, parameters: GenerationParameters,
                   promptLogits: DecoderModel.LogitRows = .last, tokenizer: Tokenizer?, wantText: Bool,
                   onDelta: (Int, String) -> Bool = { _, _ in true }) throws -> GenerationReport {
         guard case .decoder(let decoder) = model, let engine else {
@@ -71,15 +71,14 @@ final class InferenceService: Sendable {
         }
         try validate(prompt, for: decoder)
         let start = DispatchTime.now()
-        let lease = try lease(adapter: adapter, mode: mode)
-        defer { lease?.release() }
+        let lease = try lease(adapters, mode: mode)
+        defer { lease.release() }
         let eos = generation.eosTokenIds
         var stream = tokenizer.flatMap { wantText || !parameters.stops.isEmpty ? TextStream(tokenizer: $0, stops: parameters.stops, eosTokenIds: eos) : nil }
         let handle = try engine.submit(GenerationSubmission(
             prompt: prompt, maxTokens: parameters.maxTokens, minTokens: parameters.minTokens, ignoreEos: parameters.ignoreEos,
-            eosTokenIds: eos, sampling: parameters.sampling, overlay: lease?.overlay,
-            unmergedFallback: mode == .auto && lease?.mode == .merged ? lease.map { UnmergedAdapter($0.adapter) } : nil,
-            adapterLabel: adapter ?? "", promptLogits: promptLogits))
+            eosTokenIds: eos, sampling: parameters.sampling, overlay: lease.overlay, unmergedFallback: lease.unmergedFallback,
+            adapterIds: adapters.parts.map(\.id), promptLogits: promptLogits))
 
         var tokens: [Int] = []
         var ended: FinishReason? = nil   // by this side: a stop string, or the client went away
@@ -109,7 +108,7 @@ final class InferenceService: Sendable {
         let reason = ended ?? outcome.reason
         metrics.countGeneration(tokens: tokens.count, finishReason: reason.rawValue)
         let finalDelta = stream?.finish() ?? ""
-        let modeUsed = lease.map { $0.mode == .merged && !outcome.ranMergedThroughout ? "unmerged" : $0.mode.rawValue } ?? "base"
+        let modeUsed = lease.mode == "merged" && !outcome.ranMergedThroughout ? "unmerged" : lease.mode
         return GenerationReport(
             modeUsed: modeUsed, promptTokens: prompt.count, tokens: tokens,
             text: stream?.fullText, finalDelta: finalDelta, finishReason: reason,
@@ -130,16 +129,16 @@ final class InferenceService: Sendable {
     }
 
     /// Sentence embeddings of each sequence (encoders).
-    func embed(_ sequences: [[Int]], adapter: String?, mode: AdapterMode) throws -> (embeddings: [[Float]], modeUsed: String, timing: JSONObject) {
+    func embed(_ sequences: [[Int]], adapters: AdapterSelection, mode: AdapterMode) throws -> (embeddings: [[Float]], modeUsed: String, timing: JSONObject) {
         guard case .encoder(let encoder) = model else { throw HTTPError.decoderCannotEmbed }
         let start = DispatchTime.now()
-        let lease = try lease(adapter: adapter, mode: mode)
-        defer { lease?.release() }
+        let lease = try lease(adapters, mode: mode)
+        defer { lease.release() }
         let (embeddings, queued) = try scheduler.run { () throws -> ([[Float]], Double) in
             let encodeStart = DispatchTime.now()
-            return (try sequences.map { try encoder.encode(tokens: $0, overlay: lease?.overlay).embedding }, milliseconds(since: encodeStart))
+            return (try sequences.map { try encoder.encode(tokens: $0, overlay: lease.overlay).embedding }, milliseconds(since: encodeStart))
         }
-        return (embeddings.0, lease.map { $0.mode.rawValue } ?? "base",
+        return (embeddings.0, lease.mode,
                 ["queue": timingValue(queued), "encode": timingValue(embeddings.1), "total": timingValue(milliseconds(since: start))])
     }
 
@@ -148,12 +147,12 @@ final class InferenceService: Sendable {
         var fields: [(String, JSONValue)] = [("adapter", request.adapter.map(JSONValue.string) ?? .null)]
         switch model {
         case .decoder:
-            let report = try generate(prompt: request.sequences[0], adapter: request.adapter, mode: request.adapterMode,
+            let report = try generate(prompt: request.sequences[0], adapters: request.adapters, mode: request.adapterMode,
                                       parameters: request.generation, promptLogits: request.returnLogits == .all ? .all : .last,
                                       tokenizer: tokenizer, wantText: request.textInput)
             fields += InferenceService.fields(of: report, request: request)
         case .encoder:
-            let (embeddings, modeUsed, timing) = try embed(request.sequences, adapter: request.adapter, mode: request.adapterMode)
+            let (embeddings, modeUsed, timing) = try embed(request.sequences, adapters: request.adapters, mode: request.adapterMode)
             fields += [
                 ("mode", .string(modeUsed)),
                 ("embeddings", .array(embeddings.map { .array($0.map { .number(JSONNumber($0)) }) })),
@@ -186,11 +185,48 @@ final class InferenceService: Sendable {
         return fields
     }
 
-    private func lease(adapter: String?, mode: AdapterMode) throws -> AdapterLease? {
-        guard let adapter else { return nil }
-        let lease = try registry.lease(id: adapter, mode: mode)
-        metrics.countAdapterRequest(adapter)
-        return lease
+    /// What a request runs on, pinned until `release()`.
+    struct Leased {
+        var overlay: (any LinearOverlay)?
+        /// For `auto` on merged weights: the unmerged overlay the engine switches to in mixed steps.
+        var unmergedFallback: (any LinearOverlay)?
+        /// "base", "unmerged" or "merged".
+        var mode: String
+        var leases: [AdapterLease]
+
+        func release() { for lease in leases { lease.release() } }
+    }
+
+    /// Leases the selected adapters. One adapter as trained follows `mode` (the registry's rule for
+    /// `auto`); a scaled or composed selection runs unmerged, as the sum of its scaled deltas.
+    private func lease(_ selection: AdapterSelection, mode: AdapterMode) throws -> Leased {
+        if selection.parts.isEmpty { return Leased(overlay: nil, unmergedFallback: nil, mode: "base", leases: []) }
+        if let id = selection.plainAdapter {
+            let lease = try registry.lease(id: id, mode: mode)
+            metrics.countAdapterRequest(id)
+            let fallback: (any LinearOverlay)? = mode == .auto && lease.mode == .merged ? UnmergedAdapter(lease.adapter) : nil
+            return Leased(overlay: lease.overlay, unmergedFallback: fallback, mode: lease.mode.rawValue, leases: [lease])
+        }
+        guard mode != .merged else {
+            throw HTTPError.badRequest("scaled or composed adapters run unmerged; use mode unmerged or auto", code: "invalid_field")
+        }
+        var leases: [AdapterLease] = []
+        do {
+            for part in selection.parts {
+                leases.append(try registry.lease(id: part.id, mode: .unmerged))
+                metrics.countAdapterRequest(part.id)
+            }
+            let overlay: any LinearOverlay = leases.count == 1
+                ? UnmergedAdapter(leases[0].adapter, weight: selection.parts[0].scale)
+                : try ComposedAdapter(zip(selection.parts, leases).map { (id: $0.id, adapter: $1.adapter, weight: $0.scale) })
+            return Leased(overlay: overlay, unmergedFallback: nil, mode: "unmerged", leases: leases)
+        } catch let error as ComposedAdapter.CompositionError {
+            for lease in leases { lease.release() }
+            throw HTTPError.badRequest("\(error)", code: "invalid_field")
+        } catch {
+            for lease in leases { lease.release() }
+            throw error
+        }
     }
 }
 

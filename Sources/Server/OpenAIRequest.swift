@@ -16,8 +16,8 @@ public protocol ChatPromptRenderer: Sendable {
 struct CompletionRequest {
     /// The `model` field as given (echoed in responses).
     var model: String
-    /// The adapter it names; nil for the base model.
-    var adapter: String?
+    /// The adapter `model` names (nil for the base model), or the `adapters` extension field's list.
+    var adapters: AdapterSelection
     var prompt: [Int]
     var generation: GenerationParameters
     /// `stream_options.include_usage`: a last chunk with usage and no choices.
@@ -25,11 +25,11 @@ struct CompletionRequest {
 
     /// Fields both routes take. Ones Eckart does not implement are refused below unless they hold
     /// their no-op value; `user`, `metadata`, `store`, `service_tier` and `stream_options.continuous_usage_stats` are ignored.
-    /// `min_tokens` and `ignore_eos` are vLLM's extensions.
+    /// `min_tokens` and `ignore_eos` are vLLM's extensions; `adapters` ([{"id", "scale"}]) is Eckart's.
     static let commonFields: Set<String> = [
         "model", "max_tokens", "temperature", "top_p", "top_k", "n", "stream", "stream_options", "stop", "seed", "user",
         "logprobs", "presence_penalty", "frequency_penalty", "logit_bias", "metadata", "store", "service_tier",
-        "min_tokens", "ignore_eos",
+        "min_tokens", "ignore_eos", "adapters",
     ]
     static let completionFields = commonFields.union(["prompt", "echo", "best_of", "suffix"])
     static let chatFields = commonFields.union([
@@ -38,7 +38,9 @@ struct CompletionRequest {
 
     init(_ body: JSONBody, chat: Bool, routes: Routes, renderer: (any ChatPromptRenderer)?) throws {
         try body.allowOnly(chat ? Self.chatFields : Self.completionFields)
-        (model, adapter) = try routes.openAIModel(body)
+        let named: String?
+        (model, named) = try routes.openAIModel(body)
+        adapters = try AdapterSelection.parse(body, single: named)
         let tokenizer = try requireTokenizer(routes.tokenizer)
         try Self.refuseUnsupported(body, chat: chat)
         if chat {

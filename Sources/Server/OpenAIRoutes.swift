@@ -107,7 +107,7 @@ extension Routes {
         }
 
         guard completion.generation.stream else {
-            let report = try service.generate(prompt: completion.prompt, adapter: completion.adapter, mode: .auto,
+            let report = try service.generate(prompt: completion.prompt, adapters: completion.adapters, mode: .auto,
                                               parameters: completion.generation, tokenizer: tokenizer, wantText: true)
             return json(envelope([choice(text: report.text ?? "", finish: OpenAI.finishReason(report.finishReason), streaming: false)],
                                  streaming: false, usage: OpenAI.usage(prompt: report.promptTokens, completion: report.tokens.count)))
@@ -120,7 +120,7 @@ extension Routes {
             }
             return sink.write(ServerSentEvents.event(value)) && sink.isConnected
         }
-        let report = try service.generate(prompt: completion.prompt, adapter: completion.adapter, mode: .auto,
+        let report = try service.generate(prompt: completion.prompt, adapters: completion.adapters, mode: .auto,
                                           parameters: completion.generation, tokenizer: tokenizer, wantText: true) { _, text in
             // Tokens whose text is held back send nothing; the connection is still checked.
             text.isEmpty ? sink.isConnected : send(envelope([choice(text: text, finish: .null, streaming: true)], streaming: true))
@@ -141,8 +141,9 @@ extension Routes {
     /// float lists or base64 of little-endian float32 (`encoding_format`, the openai SDK's default).
     private func embeddings(_ request: HTTPRequest) throws -> HTTPResponse {
         let body = try JSONBody(request)
-        try body.allowOnly(["model", "input", "encoding_format", "dimensions", "user"])
+        try body.allowOnly(["model", "input", "encoding_format", "dimensions", "user", "adapters"])
         let (name, adapter) = try openAIModel(body)
+        let adapters = try AdapterSelection.parse(body, single: adapter)
         guard case .encoder = model else { throw HTTPError.decoderCannotEmbed }
         let format = try body.choice("encoding_format", ["float", "base64"]) ?? "float"
         if body.object["dimensions"].map({ !$0.isNull }) ?? false {
@@ -165,7 +166,7 @@ extension Routes {
             throw HTTPError.badRequest("field input must be a string, an array of strings, token ids or arrays of token ids", code: "invalid_field")
         }
         guard sequences.allSatisfy({ !$0.isEmpty }) else { throw HTTPError.badRequest("every input must hold at least one token", code: "invalid_field") }
-        let (vectors, _, _) = try service.embed(sequences, adapter: adapter, mode: .auto)
+        let (vectors, _, _) = try service.embed(sequences, adapters: adapters, mode: .auto)
         let data: [JSONValue] = vectors.enumerated().map { index, vector in
             let embedding: JSONValue = format == "float"
                 ? .array(vector.map { .number(JSONNumber($0)) })

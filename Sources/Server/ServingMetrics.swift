@@ -32,8 +32,10 @@ final class ServingMetrics: @unchecked Sendable {
 
     private let lock = NSLock()
     private let now: @Sendable () -> Date
-    private var waitingAdapters: [String] = []
+    private var waitingAdapters: [String] = []   // distinct ids, sorted
     private var runningAdapters: [String] = []
+    private var waitingCount = 0
+    private var runningCount = 0
     private var queueUpdated: Date
     private var reservedBytes = 0
     private var kvCacheBytes = 1
@@ -56,12 +58,15 @@ final class ServingMetrics: @unchecked Sendable {
         }
     }
 
-    /// The adapter label ("" for the base) of every waiting and running request.
-    func setQueue(waiting: [String], running: [String]) {
+    /// How many requests wait and run, and the adapter ids among them.
+    func setQueue(waiting: [String], running: [String], waitingCount: Int, runningCount: Int) {
         lock.withLock {
-            if waiting != waitingAdapters || running != runningAdapters { queueUpdated = now() }
-            waitingAdapters = waiting
-            runningAdapters = running
+            let waitingSet = Array(Set(waiting)).sorted(), runningSet = Array(Set(running)).sorted()
+            if waitingSet != waitingAdapters || runningSet != runningAdapters { queueUpdated = now() }
+            waitingAdapters = waitingSet
+            runningAdapters = runningSet
+            self.waitingCount = waitingCount
+            self.runningCount = runningCount
         }
     }
 
@@ -89,23 +94,22 @@ final class ServingMetrics: @unchecked Sendable {
             }
             let usage = Double(reservedBytes) / Double(kvCacheBytes)
             for (name, help, value) in [
-                ("requests_waiting", "Generation requests waiting for admission to the engine.", "\(waitingAdapters.count)"),
-                ("requests_running", "Generation requests the engine is running.", "\(runningAdapters.count)"),
+                ("requests_waiting", "Generation requests waiting for admission to the engine.", "\(waitingCount)"),
+                ("requests_running", "Generation requests the engine is running.", "\(runningCount)"),
                 ("kv_cache_usage", "Fraction of the KV-cache budget reserved by running requests (0-1).", "\(usage)"),
             ] {
                 metric("eckart_\(name)", "gauge", help)
                 out += "eckart_\(name) \(value)\n"
             }
             for (name, help, value) in [
-                ("vllm:num_requests_waiting", "Requests waiting (vLLM name, read by the inference gateway).", "\(waitingAdapters.count)"),
-                ("vllm:num_requests_running", "Requests running (vLLM name, read by the inference gateway).", "\(runningAdapters.count)"),
+                ("vllm:num_requests_waiting", "Requests waiting (vLLM name, read by the inference gateway).", "\(waitingCount)"),
+                ("vllm:num_requests_running", "Requests running (vLLM name, read by the inference gateway).", "\(runningCount)"),
                 ("vllm:kv_cache_usage_perc", "KV-cache usage, 0-1 (vLLM name, read by the inference gateway).", "\(usage)"),
             ] {
                 metric(name, "gauge", help)
                 out += "\(name) \(value)\n"
             }
-            let running = Array(Set(runningAdapters.filter { !$0.isEmpty })).sorted().joined(separator: ",")
-            let waiting = Array(Set(waitingAdapters.filter { !$0.isEmpty })).sorted().joined(separator: ",")
+            let running = runningAdapters.joined(separator: ","), waiting = waitingAdapters.joined(separator: ",")
             let labels = "running_lora_adapters=\"\(escape(running))\",waiting_lora_adapters=\"\(escape(waiting))\",max_lora=\"\(maxLoras)\""
             for name in ["eckart_lora_requests_info", "vllm:lora_requests_info"] {
                 metric(name, "gauge", "Adapters of the running and waiting requests; the value is when that last changed (Unix seconds).")

@@ -31,6 +31,7 @@ struct BenchCommand: ParsableCommand {
             report["spectrum_7b_adapter_ms"] = rounded(try failing { try SpectrumBenchmark.llama7BAdapterMilliseconds() }, 1)
         }
         report.merge(SamplingBenchmark.run().mapValues { $0 as Any }) { _, new in new }
+        report.merge(SmallRowsBenchmark.run()) { _, new in new }
         let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
         print(String(decoding: data, as: UTF8.self))
     }
