@@ -9,6 +9,7 @@
 #   SkylakeX  AVX-512, what Skylake-SP and later Xeons and Zen 4/5 run; it needs avx512f, and where
 #             the CPU lacks it (OpenBLAS would die of an illegal instruction) Sandybridge (AVX, a
 #             third summation order) stands in, and the script says so.
+# ECKART_PORTABLE_KERNELS=1 does the same for Eckart's own C kernels (CKernels).
 # ECKART_EXPECT_CORETYPE makes a test check that OpenBLAS really runs the family asked for, since it
 # falls back silently (Cooperlake without bf16 runs Haswell).
 set -euo pipefail
@@ -27,6 +28,10 @@ for family in "${families[@]}"; do
     echo "== numerical tests with OPENBLAS_CORETYPE=$family" >&2
     OPENBLAS_CORETYPE=$family ECKART_EXPECT_CORETYPE=$family swift test --skip-build --filter "$numerical"
 done
+
+# Eckart's own small-row kernel on its portable path, what a CPU without AVX2 runs.
+echo "== numerical tests with ECKART_PORTABLE_KERNELS=1" >&2
+ECKART_PORTABLE_KERNELS=1 swift test --skip-build --filter "$numerical"
 
 # strftime_now formats in a zone the tests fix; UTC+14 is where a date taken as local time differs most.
 echo "== chat templates with TZ=Pacific/Kiritimati" >&2

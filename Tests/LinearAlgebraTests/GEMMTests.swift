@@ -75,3 +75,34 @@ func referenceGEMM(_ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool,
     #expect(a.transposedTimes(b).maxAbsDifference(expected) < 1e-5)
     #expect(Matrix(rows: 0, cols: 4).transposedTimes(Matrix(rows: 0, cols: 3)).storage == [Float](repeating: 0, count: 12))
 }
+
+@Test func smallRowKernelMatchesItsLoop() {
+    // Row counts up to the limit, column and depth tails, row strides wider than the data, beta 0
+    // and not, and a product large enough to be split over threads.
+    var seeded = SeededMatrices(state: 23)
+    for (m, n, k) in [(1, 1, 16), (2, 3, 17), (3, 7, 31), (5, 33, 64), (16, 4, 260), (7, 300, 260), (smallRowLimit, 129, 40)] {
+        let (lda, ldb, ldc) = (k + 3, k + 5, n + 2)
+        let a = seeded.matrix(m, lda), b = seeded.matrix(n, ldb), c0 = seeded.matrix(m, ldc)
+        for beta: Float in [0, 0.75] {
+            var c = c0
+            a.storage.withUnsafeBufferPointer { ap in
+                b.storage.withUnsafeBufferPointer { bp in
+                    c.storage.withUnsafeMutableBufferPointer { cp in
+                        gemm(.none, .transpose, m: m, n: n, k: k, alpha: 0.5, a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb,
+                             beta: beta, c: cp.baseAddress!, ldc: ldc)
+                    }
+                }
+            }
+            var worst: Float = 0
+            for i in 0..<m {
+                for j in 0..<ldc {
+                    var s = 0.0
+                    for p in 0..<k { s += Double(a[i, p]) * Double(b[j % n, p]) }
+                    let expected = j < n ? Float(0.5 * s) + beta * c0[i, j] : c0[i, j]   // columns past n untouched
+                    worst = max(worst, abs(c[i, j] - expected))
+                }
+            }
+            #expect(worst < 1e-4, "m \(m) n \(n) k \(k) beta \(beta) (\(BLAS.kernelPath)): \(worst)")
+        }
+    }
+}
