@@ -90,6 +90,8 @@ struct ServeBenchmark {
         let one16 = try scenario(client, requests: (0..<n).map { request($0, adapter: "a0") })
         let mixed16 = try scenario(client, requests: (0..<n).map { request($0, adapter: "a\($0)") })
 
+        let inProcess = try decodeTokensPerSecond(decoder, sequences: 1)
+        let inProcessBatch = try decodeTokensPerSecond(decoder, sequences: n)
         let bandwidth = MemoryBandwidth.measure(threads: threads)
         let bound = bandwidth / Double(weightBytes)
         let decode = single.decodeTokensPerSecond
@@ -103,6 +105,8 @@ struct ServeBenchmark {
             "memory_bandwidth_gb_s": rounded(bandwidth / 1e9, 2),
             "decode_weight_mb": rounded(Double(weightBytes) / 1e6, 1),
             "single_stream_decode_tok_s": rounded(decode, 2),
+            "single_stream_decode_in_process_tok_s": rounded(inProcess, 2),
+            "batched_decode_in_process_tok_s": rounded(inProcessBatch, 2),
             "bandwidth_bound_tok_s": rounded(bound, 2),
             "ratios": [
                 "decode_vs_bandwidth_bound": rounded(decode / bound, 3),
@@ -130,6 +134,24 @@ struct ServeBenchmark {
         group.wait()
         let wall = seconds(since: start)
         return ScenarioResult(timings: try results.all.map { try $0!.get() }, wallSeconds: wall)
+    }
+
+    /// Decode steps on the bare model (no engine, no HTTP), `sequences` base sequences per step: what
+    /// the server's figures are made of. 64 steps after a 32-token prompt each, best of three.
+    private func decodeTokensPerSecond(_ decoder: DecoderModel, sequences: Int) throws -> Double {
+        var best = Double.infinity
+        for _ in 0..<3 {
+            var caches = (0..<sequences).map { _ in decoder.makeCache(capacity: 32 + 64) }
+            let prompts = (0..<sequences).map { s in DecoderModel.StepSequence(tokens: (0..<32).map { $0 + s }, overlay: nil, logits: .last) }
+            _ = try decoder.forward(step: prompts, caches: &caches)
+            let start = DispatchTime.now()
+            for t in 0..<64 {
+                let step = (0..<sequences).map { s in DecoderModel.StepSequence(tokens: [t + s + 100], overlay: nil, logits: .last) }
+                _ = try decoder.forward(step: step, caches: &caches)
+            }
+            best = min(best, seconds(since: start))
+        }
+        return Double(64 * sequences) / best
     }
 
     /// One request's prefill on the bare model, best of five: the engine's prompt path without HTTP.
