@@ -1,6 +1,7 @@
 // The adapters registered on one base model: descriptions, a cache of loaded adapters, a cache of
 // merged weights, and leases that pin what a request uses. Mirrors vLLM's vllm/lora split: the
 // registry (this file) decides, LRUCache keeps, UnmergedAdapter / MergedAdapter compute.
+import Dispatch
 import Foundation
 import Formats
 import LinearAlgebra
@@ -104,6 +105,9 @@ public final class AdapterRegistry: @unchecked Sendable {
     /// Serialises put / delete so the store and the registrations change in the same order.
     private let writeLock = NSLock()
     private var registrations: [String: Registration] = [:]
+    private let mergeLock = NSLock()
+    private var merging: [CacheKey: MergeFlight] = [:]
+    private var mergeCount = 0
     private var uses: [String: [Date]] = [:]
     private var generations: UInt64 = 0
 
@@ -241,16 +245,39 @@ public final class AdapterRegistry: @unchecked Sendable {
         return pin
     }
 
-    /// The merged weights for `key`, pinned; merges (loading the adapter if needed) on a miss.
+    /// The merged weights for `key`, pinned; merges (loading the adapter if needed) on a miss. One
+    /// merge per adapter at a time (single flight): requests that miss while it runs wait for it and
+    /// take its result, rather than each building another copy of the weights. Merges run on the
+    /// requesting thread, never on the engine's.
     private func mergedPin(_ key: CacheKey) throws -> LRUCache<CacheKey, MergedAdapter>.Lease {
-        if let pin = merged.pin(key) { return pin }
-        let source = try adapterPin(key)
-        defer { source.release() }
-        let weights = MergedAdapter(source.value, model: model)
-        let pin = merged.insertPinned(weights, for: key, bytes: weights.byteCount)
-        if !isCurrent(key) { merged.remove(key) }
-        return pin
+        while true {
+            if let pin = merged.pin(key) { return pin }
+            let (flight, leader) = mergeLock.withLock { () -> (MergeFlight, Bool) in
+                if let running = merging[key] { return (running, false) }
+                let flight = MergeFlight()
+                merging[key] = flight
+                return (flight, true)
+            }
+            guard leader else {
+                flight.wait()
+                continue   // the leader's result is cached (or it failed and this request tries itself)
+            }
+            defer {
+                mergeLock.withLock { merging[key] = nil }
+                flight.finish()
+            }
+            let source = try adapterPin(key)
+            defer { source.release() }
+            let weights = MergedAdapter(source.value, model: model)
+            mergeLock.withLock { mergeCount += 1 }
+            let pin = merged.insertPinned(weights, for: key, bytes: weights.byteCount)
+            if !isCurrent(key) { merged.remove(key) }
+            return pin
+        }
     }
+
+    /// Merges built since start (a merge that waited for another's counts once).
+    public var mergesBuilt: Int { mergeLock.withLock { mergeCount } }
 
     private func isCurrent(_ key: CacheKey) -> Bool {
         lock.withLock { registrations[key.id]?.generation == key.generation }
@@ -292,5 +319,25 @@ public final class AdapterRegistry: @unchecked Sendable {
             useRSLoRA: config.useRSLoRA, variant: config.useDoRA ? .dora : .lora,
             targets: adapter.moduleNames, parameterCount: adapter.parameterCount, bytes: adapter.byteCount,
             mergedBytes: mergedBytes, created: created)
+    }
+}
+
+/// One merge in progress, that other requests for the same adapter wait on.
+private final class MergeFlight: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var finished = false
+
+    func wait() {
+        done.wait()
+        done.signal()   // let the next waiter through too
+    }
+
+    func finish() {
+        lock.withLock {
+            guard !finished else { return }
+            finished = true
+            done.signal()
+        }
     }
 }

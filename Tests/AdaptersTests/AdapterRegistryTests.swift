@@ -231,3 +231,29 @@ extension LRUCache where Key == AdapterRegistry.CacheKey {
     /// Whether any entry of adapter `id` is cached.
     fileprivate func contains(where id: String) -> Bool { keysByRecency.contains { $0.id == id } }
 }
+
+@Test func concurrentMergesOfOneAdapterBuildItOnce() throws {
+    // Eight requests miss the merged cache at once: one merge runs, the others wait for it.
+    let base = try BaseModel.load(directory: Fixtures.model("qwen2-tiny"))
+    let store = try AdapterStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("eckart-single-flight-\(UUID().uuidString)"))
+    defer { try? FileManager.default.removeItem(at: store.root) }
+    let registry = AdapterRegistry(model: base, store: store, loadedBudget: 64 << 20, mergedBudget: 64 << 20)
+    let directory = Fixtures.adapter("qwen2-lora")
+    try registry.put(id: "sql", configData: Data(contentsOf: directory.appendingPathComponent("adapter_config.json")),
+                     weightsData: Data(contentsOf: directory.appendingPathComponent("adapter_model.safetensors")), replace: false)
+    let leases = LeaseBox()
+    DispatchQueue.concurrentPerform(iterations: 8) { _ in
+        if let lease = try? registry.lease(id: "sql", mode: .merged) { leases.append(lease) }
+    }
+    #expect(leases.count == 8)
+    #expect(registry.mergesBuilt == 1)
+    leases.releaseAll()
+}
+
+private final class LeaseBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var leases: [AdapterLease] = []
+    func append(_ lease: AdapterLease) { lock.withLock { leases.append(lease) } }
+    var count: Int { lock.withLock { leases.count } }
+    func releaseAll() { lock.withLock { for lease in leases { lease.release() } } }
+}
