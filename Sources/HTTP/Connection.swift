@@ -186,7 +186,12 @@ final class Connection: @unchecked Sendable {
             disconnectCallbacks = []
             let sink = ConnectionSink(connection: self, exchange: exchangeCounter)
             let handler = self.handler
-            handlerQueue.async { handler(request, sink) }
+            switch config.lane(request) {
+            case .pool:
+                handlerQueue.async { handler(request, sink) }
+            case .ownThread:
+                runOnOwnThread { handler(request, sink) }
+            }
         } else if let error = pendingError {
             pendingError = nil
             _ = writeBytes(ResponseWriter.serialize(error.httpError.response, close: true))

@@ -24,6 +24,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// Seconds a write may wait for the client to accept data.
     public var writeTimeout: Double
     public var limits: ParserLimits
+    /// Where each request's handler runs (see `HandlerLane`); by default all on the shared pool.
+    public var lane: @Sendable (HTTPRequest) -> HandlerLane = { _ in .pool }
 
     public init(host: String = "127.0.0.1", port: Int = 8080, backlog: Int = 128, maxConnections: Int = 256,
                 headerReadTimeout: Double = 10, idleTimeout: Double = 60, writeTimeout: Double = 30,
@@ -37,6 +39,17 @@ public struct HTTPServerConfiguration: Sendable {
         self.writeTimeout = writeTimeout
         self.limits = limits
     }
+}
+
+/// Where a request's handler runs.
+///
+/// Quick handlers (probes, metrics, listings) share a Dispatch pool. A handler that may wait a long
+/// time (a generation queued behind others, a diagnostics job) gets a thread of its own: parked on
+/// the pool, two hundred of them would take every pool thread, and a liveness probe would wait behind
+/// them until the orchestrator killed a server that was only busy.
+public enum HandlerLane: Sendable {
+    case pool
+    case ownThread
 }
 
 /// One connection's unanswered work.

@@ -36,10 +36,11 @@ public final class EckartServer: Sendable {
                                    limits: EngineLimits(maxStepTokens: options.maxStepTokens, maxRunning: options.maxRunning,
                                                         maxLoras: options.maxLoras, kvCacheBytes: options.kvCacheBytes,
                                                         maxWaiting: options.maxWaiting))
-        let configuration = HTTPServerConfiguration(
+        var configuration = HTTPServerConfiguration(
             host: options.host, port: options.port, maxConnections: options.maxConnections,
             headerReadTimeout: options.headerReadTimeout, idleTimeout: options.idleTimeout,
             limits: ParserLimits(maxHeaderBytes: options.maxHeaderBytes, maxBodyBytes: options.maxUploadBytes))
+        configuration.lane = Routes.lane
         var router = Router()
         routeTable = Routes(model: model, tokenizer: tokenizer, registry: registry, service: service, metrics: metrics, options: options,
                             baseSpectra: BaseSpectrumCache(model: model, directory: options.diagnosticsCacheDirectory),

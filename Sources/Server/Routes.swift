@@ -22,6 +22,17 @@ struct Routes: Sendable {
     /// Renders chat prompts with the model's chat_template; nil when the model has none.
     var chatRenderer: (any ChatPromptRenderer)? = nil
 
+    /// Quick routes answer from the shared handler pool; everything else (generation, embeddings,
+    /// diagnostics, uploads: work that may wait its turn for long) runs on a thread of its own, so a
+    /// probe or a scrape never waits behind it (`HandlerLane`).
+    static let quickGETs: Set<String> = ["/healthz", "/readyz", "/metrics", "/model", "/adapters", "/v1/models", "/"]
+
+    @Sendable static func lane(_ request: HTTPRequest) -> HandlerLane {
+        let path = request.path
+        let quick = (request.method == "GET" || request.method == "HEAD") && (quickGETs.contains(path) || path.hasPrefix("/ui/"))
+        return quick ? .pool : .ownThread
+    }
+
     /// Routes that answer without the API key (probes and scraping).
     static let open: Set<String> = ["/healthz", "/readyz", "/metrics", "/", "/ui/{file}"]
 
