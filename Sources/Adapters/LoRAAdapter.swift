@@ -52,6 +52,8 @@ public final class LoRAAdapter: Sendable {
     public let moduleIndices: [Int]
     /// How many linear modules the base model has.
     public let modelModuleCount: Int
+    /// The base model's groups of modules that read the same input, where this adapter has several.
+    public let inputGroups: [[Int]]
 
     public var isDoRA: Bool { config.useDoRA }
     public var parameterCount: Int { updates.values.reduce(0) { $0 + $1.parameterCount } }
@@ -79,7 +81,8 @@ public final class LoRAAdapter: Sendable {
     /// An adapter from updates built in memory (e.g. a truncation of another adapter). Each update
     /// carries its own rank and scale; `config` supplies `useDoRA` and what the adapter was read from.
     /// `moduleNames` is the base model's order, `moduleIndices` their places among its `modelModuleCount` modules.
-    public init(config: AdapterConfig, updates: [String: LoRAUpdate], moduleNames: [String], moduleIndices: [Int], modelModuleCount: Int) {
+    public init(config: AdapterConfig, updates: [String: LoRAUpdate], moduleNames: [String], moduleIndices: [Int], modelModuleCount: Int,
+                inputGroups: [[Int]] = []) {
         precondition(Set(moduleNames) == Set(updates.keys), "moduleNames must name exactly the updates")
         precondition(moduleIndices.count == moduleNames.count && moduleIndices.allSatisfy { (0..<modelModuleCount).contains($0) })
         self.config = config
@@ -87,6 +90,7 @@ public final class LoRAAdapter: Sendable {
         self.moduleNames = moduleNames
         self.moduleIndices = moduleIndices
         self.modelModuleCount = modelModuleCount
+        self.inputGroups = Self.groups(inputGroups, among: moduleIndices)
     }
 
     /// Validates `weights` (PEFT's state dict) against `config` and `model`, then builds the updates.
@@ -146,6 +150,13 @@ public final class LoRAAdapter: Sendable {
         self.moduleIndices = all.indices.filter { updates[all[$0]] != nil }
         self.moduleNames = moduleIndices.map { all[$0] }
         self.modelModuleCount = all.count
+        self.inputGroups = Self.groups(model.sharedInputGroups, among: moduleIndices)
+    }
+
+    /// The groups with at least two of `indices`, restricted to them.
+    private static func groups(_ groups: [[Int]], among indices: [Int]) -> [[Int]] {
+        let present = Set(indices)
+        return groups.map { $0.filter(present.contains) }.filter { $0.count > 1 }
     }
 
     /// The parts of a module PEFT saves.

@@ -15,6 +15,8 @@ public struct UnmergedAdapter: LinearOverlay {
     public let adapter: LoRAAdapter
     /// The change to each of the model's linear modules, by index: nil where the adapter does not apply.
     private let changes: [ModuleChange?]
+    /// Stacked A factors per group of modules sharing an input, by the group's first module index.
+    private let shrinks: [Int: SharedShrink]
 
     /// `adapter` with its deltas multiplied by `weight` (a request's per-adapter scale; 1 as trained).
     public init(_ adapter: LoRAAdapter, weight: Float = 1) {
@@ -25,6 +27,20 @@ public struct UnmergedAdapter: LinearOverlay {
         }
         self.changes = changes
         self.weight = weight
+        var shrinks: [Int: SharedShrink] = [:]
+        for group in adapter.inputGroups {
+            shrinks[group[0]] = SharedShrink(group.map { index in
+                (index, adapter.updates[adapter.moduleNames[adapter.moduleIndices.firstIndex(of: index)!]]!.delta(weight: weight))
+            })
+        }
+        self.shrinks = shrinks
+    }
+
+    /// The stacked shrink for `modules` when this adapter has several of them (as grouped at load).
+    public func sharedShrink(forModules modules: [Int]) -> SharedShrink? {
+        guard let first = modules.first(where: { changes[$0] != nil }), let shrink = shrinks[first],
+              shrink.parts.allSatisfy({ modules.contains($0.module) }) else { return nil }
+        return shrink
     }
 
     /// The request's multiplier on `scale`.

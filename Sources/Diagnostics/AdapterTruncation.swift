@@ -102,6 +102,7 @@ public enum AdapterTruncation {
             updates[name] = LoRAUpdate(a: t.a, b: t.b, scale: t.scale, doraRowScale: rowScale)
         }
         return LoRAAdapter(config: adapter.config, updates: updates, moduleNames: adapter.moduleNames,
-                           moduleIndices: adapter.moduleIndices, modelModuleCount: adapter.modelModuleCount)
+                           moduleIndices: adapter.moduleIndices, modelModuleCount: adapter.modelModuleCount,
+                           inputGroups: adapter.inputGroups)
     }
 }

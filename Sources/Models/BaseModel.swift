@@ -44,6 +44,14 @@ public enum BaseModel: Sendable {
     }
 
     /// The base linear layer at a module path.
+    /// Groups of linear modules that read the same input (indices into `linearModules`).
+    public var sharedInputGroups: [[Int]] {
+        switch self {
+        case .decoder(let m): m.sharedInputGroups
+        case .encoder(let m): m.sharedInputGroups
+        }
+    }
+
     public func linear(named name: String) -> Linear? {
         switch self {
         case .decoder(let m): m.linear(named: name)

@@ -102,6 +102,11 @@ public final class DecoderModel: Sendable {
     /// `lm_head`'s index in `linearModules`.
     let lmHeadModule: Int
 
+    /// Modules that read the same input: q, k, v and gate, up of each layer (indices into `linearModules`).
+    public var sharedInputGroups: [[Int]] {
+        blocks.flatMap { [[$0.modules.q, $0.modules.k, $0.modules.v], [$0.modules.gate, $0.modules.up]] }
+    }
+
     /// The base linear layer at a Hugging Face module path, e.g. `model.layers.0.self_attn.q_proj`.
     public func linear(named name: String) -> Linear? { linearsByName[name] }
 
@@ -185,9 +190,9 @@ public final class DecoderModel: Sendable {
             let m = block.modules
             // Attention sub-block: x = RMSNorm(h); q (n, h·hd), k and v (n, k·hd) for all rows at once.
             let x = rmsNorm(h, weight: block.inputNorm, eps: c.rmsNormEps)
-            var q = block.q(x, module: m.q, segments: segments)
-            var k = block.k(x, module: m.k, segments: segments)
-            let v = block.v(x, module: m.v, segments: segments)
+            let qkv = Linear.projections(x, [(block.q, m.q), (block.k, m.k), (block.v, m.v)], segments: segments)
+            var q = qkv[0], k = qkv[1]
+            let v = qkv[2]
             var context = Matrix(rows: n, cols: qWidth)   // (n, h·hd)
             q.storage.withUnsafeMutableBufferPointer { qs in
                 k.storage.withUnsafeMutableBufferPointer { ks in
@@ -219,8 +224,9 @@ public final class DecoderModel: Sendable {
 
             // MLP sub-block: down(act(gate(x)) ⊙ up(x)) with x = RMSNorm(h), residual into h.
             let x2 = rmsNorm(h, weight: block.postAttentionNorm, eps: c.rmsNormEps)
-            var gate = block.gate(x2, module: m.gate, segments: segments)
-            let up = block.up(x2, module: m.up, segments: segments)
+            let gateUp = Linear.projections(x2, [(block.gate, m.gate), (block.up, m.up)], segments: segments)
+            var gate = gateUp[0]
+            let up = gateUp[1]
             let activation = c.activation
             gate.storage.withUnsafeMutableBufferPointer { g in
                 up.storage.withUnsafeBufferPointer { u in

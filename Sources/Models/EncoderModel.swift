@@ -111,6 +111,11 @@ public final class EncoderModel: Sendable {
         linearModules = modules
     }
 
+    /// Modules that read the same input: query, key and value of each layer.
+    public var sharedInputGroups: [[Int]] {
+        blocks.map { [$0.modules.query, $0.modules.key, $0.modules.value] }
+    }
+
     /// The base linear layer at a Hugging Face module path, e.g. `encoder.layer.0.attention.self.query`.
     public func linear(named name: String) -> Linear? { linearsByName[name] }
 
@@ -150,9 +155,8 @@ public final class EncoderModel: Sendable {
         for block in blocks {
             let m = block.modules
             // Self-attention over all unmasked positions.
-            let q = block.query(h, module: m.query, segments: segments)
-            let k = block.key(h, module: m.key, segments: segments)
-            let v = block.value(h, module: m.value, segments: segments)
+            let qkv = Linear.projections(h, [(block.query, m.query), (block.key, m.key), (block.value, m.value)], segments: segments)
+            let q = qkv[0], k = qkv[1], v = qkv[2]
             let context = k.storage.withUnsafeBufferPointer { keys in
                 v.storage.withUnsafeBufferPointer { values in
                     attention(queries: q, keys: keys.baseAddress!, values: values.baseAddress!, keyCount: n,

@@ -59,6 +59,13 @@ public protocol LinearOverlay: Sendable {
     /// Overlays with equal keys change every module the same way, so the batched forward pass may
     /// run their rows as one segment (one shrink and one expand GEMM for all of them).
     var batchKey: AnyHashable { get }
+    /// One stacked shrink for modules that read the same input (`modules`, one of the model's
+    /// `sharedInputGroups`), if this overlay has deltas for several of them.
+    func sharedShrink(forModules modules: [Int]) -> SharedShrink?
+}
+
+extension LinearOverlay {
+    public func sharedShrink(forModules modules: [Int]) -> SharedShrink? { nil }
 }
 
 /// A contiguous run of rows in a batched forward pass that share one overlay (nil: the base).

@@ -1,7 +1,8 @@
 // One linear module over a batch whose rows belong to different requests, each with its own
 // adapter: Punica's SGMV (Chen et al. 2023, "Punica: Multi-Tenant LoRA Serving") and S-LoRA's
 // unmerged batching, on CPU. The base product is computed once for every row that uses the base
-// weight; each adapter then adds its low-rank delta into its own rows only.
+// weight; each adapter then adds its low-rank delta into its own rows only. Modules that read the
+// same input (q/k/v, gate/up) share one shrink product per adapter (`projections`).
 import LinearAlgebra
 
 extension Linear {
@@ -22,54 +23,150 @@ extension Linear {
     /// delta the shrink `x[rows]·Aᵀ` (rows × r) and the expand `+= s·(x[rows]·Aᵀ)·Bᵀ` straight into
     /// `y[rows]` (β = 1): nothing of `y` is copied.
     public func callAsFunction(_ x: Matrix, module: Int, segments: [RowSegment]) -> Matrix {
-        precondition(x.cols == inFeatures, "input is \(x.shape), layer takes \(inFeatures) features")
         if segments.count == 1, segments[0].overlay == nil { return self(x) }
-        let changes = segments.map { $0.overlay?.change(ofModule: module) }
-        let n = outFeatures, k = inFeatures
-        var y = Matrix(rows: x.rows, cols: n)
+        return Self.projections(x, [(self, module)], segments: segments)[0]
+    }
+
+    /// Several modules that read the same input `x`, each computed as `callAsFunction(_:module:segments:)`
+    /// does, except that an adapter with a `SharedShrink` for these modules runs one shrink product
+    /// `x[rows]·[A_1; A_2; …]ᵀ` for all of them, then each module's expand from its columns of it.
+    public static func projections(_ x: Matrix, _ layers: [(layer: Linear, module: Int)], segments: [RowSegment]) -> [Matrix] {
+        let k = x.cols
+        precondition(layers.allSatisfy { $0.layer.inFeatures == k }, "input is \(x.shape), layers take other widths")
+        if segments.count == 1, segments[0].overlay == nil { return layers.map { $0.layer(x) } }
+        let changes = layers.map { entry in segments.map { $0.overlay?.change(ofModule: entry.module) } }
+        var outputs = layers.indices.map { Matrix(rows: x.rows, cols: layers[$0].layer.outFeatures) }
         x.storage.withUnsafeBufferPointer { xs in
-            y.storage.withUnsafeMutableBufferPointer { ys in
-                let x0 = xs.baseAddress!, y0 = ys.baseAddress!
-                weight.storage.withUnsafeBufferPointer { w in
-                    // Base rows: W·x over each maximal run of segments that are not replaced.
-                    var runStart: Int? = nil
-                    for (i, segment) in segments.enumerated() {
-                        let usesBase: Bool
-                        if case .replaced? = changes[i] { usesBase = false } else { usesBase = true }
-                        if usesBase, runStart == nil { runStart = segment.rows.lowerBound }
-                        let runEnds = !usesBase || i == segments.count - 1
-                        if runEnds, let start = runStart {
-                            let end = usesBase ? segment.rows.upperBound : segment.rows.lowerBound
-                            gemm(.none, .transpose, m: end - start, n: n, k: k, a: x0 + start * k, lda: k,
-                                 b: w.baseAddress!, ldb: k, c: y0 + start * n, ldc: n)
-                            runStart = nil
+            let x0 = xs.baseAddress!
+            // Base and replaced products, per module.
+            for (index, entry) in layers.enumerated() {
+                outputs[index].storage.withUnsafeMutableBufferPointer { ys in
+                    entry.layer.products(x0, k: k, into: ys.baseAddress!, segments: segments, changes: changes[index])
+                }
+            }
+            // Low-rank deltas, per segment: shared shrink where the overlay has one for these modules.
+            for (s, segment) in segments.enumerated() where !segment.rows.isEmpty {
+                let rows = segment.rows, xr = x0 + rows.lowerBound * k
+                var done = [Bool](repeating: false, count: layers.count)
+                if layers.count > 1, let shared = segment.overlay?.sharedShrink(forModules: layers.map(\.module)) {
+                    shared.accumulate(xr, rows: rows.count) { part, shrunk, ld in
+                        let index = layers.firstIndex { $0.module == part.module }!
+                        let n = outputs[index].cols
+                        outputs[index].storage.withUnsafeMutableBufferPointer { ys in
+                            part.expand(shrunk, ld: ld, into: ys.baseAddress! + rows.lowerBound * n, rows: rows.count)
                         }
+                        done[index] = true
                     }
                 }
-                for (segment, change) in zip(segments, changes) {
-                    let rows = segment.rows
-                    guard !rows.isEmpty else { continue }
-                    let xr = x0 + rows.lowerBound * k, yr = y0 + rows.lowerBound * n
-                    switch change {
-                    case nil:
-                        addBias(bias, to: yr, rows: rows.count, width: n)
-                    case .replaced(let merged):
-                        merged.weight.storage.withUnsafeBufferPointer { w in
-                            gemm(.none, .transpose, m: rows.count, n: n, k: k, a: xr, lda: k, b: w.baseAddress!, ldb: k,
-                                 c: yr, ldc: n)
-                        }
-                        addBias(merged.bias, to: yr, rows: rows.count, width: n)
-                    case .delta(let deltas):
-                        for delta in deltas { delta.accumulate(xr, into: yr, rows: rows.count) }
-                        for case let rowScale? in deltas.map(\.rowScale) {
-                            for t in 0..<rows.count { for j in 0..<n { yr[t * n + j] *= rowScale[j] } }
-                        }
-                        addBias(bias, to: yr, rows: rows.count, width: n)
+                for index in layers.indices where !done[index] {
+                    guard case .delta(let deltas)? = changes[index][s] else { continue }
+                    let n = outputs[index].cols
+                    outputs[index].storage.withUnsafeMutableBufferPointer { ys in
+                        for delta in deltas { delta.accumulate(xr, into: ys.baseAddress! + rows.lowerBound * n, rows: rows.count) }
                     }
                 }
             }
         }
-        return y
+        // DoRA's row scale, then biases.
+        for (index, entry) in layers.enumerated() {
+            let n = outputs[index].cols
+            outputs[index].storage.withUnsafeMutableBufferPointer { ys in
+                for (segment, change) in zip(segments, changes[index]) where !segment.rows.isEmpty {
+                    let yr = ys.baseAddress! + segment.rows.lowerBound * n, count = segment.rows.count
+                    switch change {
+                    case nil:
+                        addBias(entry.layer.bias, to: yr, rows: count, width: n)
+                    case .replaced(let merged):
+                        addBias(merged.bias, to: yr, rows: count, width: n)
+                    case .delta(let deltas):
+                        for case let rowScale? in deltas.map(\.rowScale) {
+                            for t in 0..<count { for j in 0..<n { yr[t * n + j] *= rowScale[j] } }
+                        }
+                        addBias(entry.layer.bias, to: yr, rows: count, width: n)
+                    }
+                }
+            }
+        }
+        return outputs
+    }
+
+    /// `y[t] = W·x[t]` for rows on the base weight (one GEMM per maximal run of them) and
+    /// `y[t] = W'·x[t]` for rows of segments that replace this module.
+    private func products(_ x0: UnsafePointer<Float>, k: Int, into y0: UnsafeMutablePointer<Float>,
+                          segments: [RowSegment], changes: [ModuleChange?]) {
+        let n = outFeatures
+        weight.storage.withUnsafeBufferPointer { w in
+            var runStart: Int? = nil
+            for (i, segment) in segments.enumerated() {
+                let usesBase: Bool
+                if case .replaced? = changes[i] { usesBase = false } else { usesBase = true }
+                if usesBase, runStart == nil { runStart = segment.rows.lowerBound }
+                let runEnds = !usesBase || i == segments.count - 1
+                if runEnds, let start = runStart {
+                    let end = usesBase ? segment.rows.upperBound : segment.rows.lowerBound
+                    gemm(.none, .transpose, m: end - start, n: n, k: k, a: x0 + start * k, lda: k,
+                         b: w.baseAddress!, ldb: k, c: y0 + start * n, ldc: n)
+                    runStart = nil
+                }
+            }
+        }
+        for (segment, change) in zip(segments, changes) where !segment.rows.isEmpty {
+            guard case .replaced(let merged) = change else { continue }
+            merged.weight.storage.withUnsafeBufferPointer { w in
+                gemm(.none, .transpose, m: segment.rows.count, n: n, k: k, a: x0 + segment.rows.lowerBound * k, lda: k,
+                     b: w.baseAddress!, ldb: k, c: y0 + segment.rows.lowerBound * n, ldc: n)
+            }
+        }
+    }
+}
+
+/// The A factors of several modules that read the same input, stacked so that one GEMM shrinks the
+/// input for all of them: `t = x·[A_1; A_2; …]ᵀ` (rows × Σr), then `y_i += s_i · t[:, cols of i]·B_iᵀ`.
+public struct SharedShrink: Sendable {
+    public struct Part: Sendable {
+        public let module: Int
+        public let b: Matrix        // (out, r)
+        public let scale: Float
+        /// Where this module's columns start in the stacked shrink.
+        public let offset: Int
+
+        /// `y[t] += scale · B·t[t, offset..<offset+r]`.
+        func expand(_ shrunk: UnsafePointer<Float>, ld: Int, into y: UnsafeMutablePointer<Float>, rows: Int) {
+            let n = b.rows, r = b.cols
+            b.storage.withUnsafeBufferPointer { bs in
+                gemm(.none, .transpose, m: rows, n: n, k: r, alpha: scale, a: shrunk + offset, lda: ld, b: bs.baseAddress!, ldb: r,
+                     beta: 1, c: y, ldc: n)
+            }
+        }
+    }
+
+    public let stackedA: Matrix     // (Σr, in)
+    public let parts: [Part]
+
+    /// Stacks `deltas` (module index, delta) of one input width. A DoRA row scale is not part of the
+    /// shrink: it is applied per module after every expand, as for an unshared delta.
+    public init(_ deltas: [(module: Int, delta: LowRankDelta)]) {
+        var storage: [Float] = []
+        var parts: [Part] = []
+        for (module, delta) in deltas {
+            parts.append(Part(module: module, b: delta.b, scale: delta.scale, offset: storage.count / max(1, delta.a.cols)))
+            storage += delta.a.storage
+        }
+        stackedA = Matrix(rows: parts.isEmpty ? 0 : storage.count / deltas[0].delta.a.cols, cols: deltas.first?.delta.a.cols ?? 0,
+                          storage: storage)
+        self.parts = parts
+    }
+
+    /// One shrink GEMM for `rows` rows of `x`, then `expand` for each part.
+    func accumulate(_ x: UnsafePointer<Float>, rows: Int, _ expand: (Part, UnsafePointer<Float>, Int) -> Void) {
+        let r = stackedA.rows, k = stackedA.cols
+        var shrunk = [Float](repeating: 0, count: rows * r)   // (rows, Σr)
+        shrunk.withUnsafeMutableBufferPointer { s in
+            stackedA.storage.withUnsafeBufferPointer { a in
+                gemm(.none, .transpose, m: rows, n: r, k: k, a: x, lda: k, b: a.baseAddress!, ldb: k, c: s.baseAddress!, ldc: r)
+            }
+            for part in parts { expand(part, UnsafePointer(s.baseAddress!), r) }
+        }
     }
 }
 

@@ -95,3 +95,37 @@ private func referenceGEMM(_ a: Matrix, _ b: Matrix, transposeB: Bool) -> Matrix
     } }
     return out
 }
+
+/// Deltas on three modules that read one input, with or without a shared shrink.
+private struct GroupOverlay: LinearOverlay {
+    let deltas: [Int: LowRankDelta]
+    let shared: SharedShrink?
+    func change(ofModule index: Int) -> ModuleChange? { deltas[index].map { .delta([$0]) } }
+    var batchKey: AnyHashable { AnyHashable(shared == nil ? 10 : 11) }
+    func sharedShrink(forModules modules: [Int]) -> SharedShrink? { shared }
+}
+
+@Test func projectionsShareOneShrinkPerAdapter() {
+    var seeded = SeededMatrices(state: 29)
+    let k = 20
+    let layers = [(Linear(weight: seeded.matrix(12, k), bias: seeded.matrix(1, 12).storage), 0),
+                  (Linear(weight: seeded.matrix(6, k)), 1), (Linear(weight: seeded.matrix(6, k)), 2)]
+    let deltas: [Int: LowRankDelta] = [
+        0: LowRankDelta(a: seeded.matrix(4, k), b: seeded.matrix(12, 4), scale: 2, rowScale: nil),
+        2: LowRankDelta(a: seeded.matrix(3, k), b: seeded.matrix(6, 3), scale: 0.5, rowScale: seeded.matrix(1, 6).storage),
+    ]
+    let separate = GroupOverlay(deltas: deltas, shared: nil)
+    let shared = GroupOverlay(deltas: deltas, shared: SharedShrink([(0, deltas[0]!), (2, deltas[2]!)]))
+    let x = seeded.matrix(9, k)
+    let segments = [RowSegment(rows: 0..<3, overlay: nil), RowSegment(rows: 3..<7, overlay: shared), RowSegment(rows: 7..<9, overlay: separate)]
+    let outputs = Linear.projections(x, layers.map { ($0.0, $0.1) }, segments: segments)
+    for (index, (layer, module)) in layers.enumerated() {
+        let alone = referenceSegmented(layer, x, module: module, segments: segments)
+        #expect(outputs[index].maxAbsDifference(alone) < 1e-4, "module \(module)")
+    }
+    // The shared shrink is what runs: one with another scale gives other rows.
+    let wrong = GroupOverlay(deltas: deltas, shared: SharedShrink([(0, LowRankDelta(a: deltas[0]!.a, b: deltas[0]!.b, scale: 9, rowScale: nil)),
+                                                                   (2, deltas[2]!)]))
+    let changed = Linear.projections(x, layers.map { ($0.0, $0.1) }, segments: [RowSegment(rows: 0..<9, overlay: wrong)])
+    #expect(changed[0].maxAbsDifference(referenceSegmented(layers[0].0, x, module: 0, segments: [RowSegment(rows: 0..<9, overlay: separate)])) > 1e-2)
+}
