@@ -6,7 +6,7 @@ DEFAULT_MODEL_DIR := models/all-MiniLM-L6-v2
 MODEL_DIR ?= $(DEFAULT_MODEL_DIR)
 FIXTURE_VENV ?= $(HOME)/.cache/eckart/venv-fixtures
 
-.PHONY: serve test test-kernels deps model build bench fixtures clean
+.PHONY: serve test test-kernels fuzz deps model build bench fixtures clean
 
 deps:
 	@scripts/install-deps.sh
@@ -33,6 +33,12 @@ test: deps model
 test-kernels: deps model
 	ECKART_PYTHON=$$(scripts/test-python.sh) ECKART_MINILM_DIR=$(CURDIR)/$(DEFAULT_MODEL_DIR) scripts/test-kernels.sh
 
+FUZZ_SECONDS ?= 60
+# The libFuzzer harnesses of Fuzz/ (a separate package) with ASan, FUZZ_SECONDS each, over corpora
+# seeded from Tests/Fixtures in .build-fuzz/ (see scripts/fuzz.sh).
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+
 bench: deps
 	$(SWIFT) run -c release eckart bench
 
@@ -49,4 +55,4 @@ fixtures: model build
 	$(FIXTURE_VENV)/bin/python Tests/Fixtures/truncation/generate_truncation.py --eckart .build/release/eckart
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz
