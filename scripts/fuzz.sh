@@ -15,8 +15,9 @@ all=(FuzzHTTPRequest FuzzMultipart FuzzJSON FuzzSafetensors FuzzAdapterConfig Fu
 targets=("${@:-${all[@]}}")
 
 export SWIFT_BACKTRACE=enable=no   # let the sanitizer, not Swift's backtracer, report a crash
-swift build --package-path Fuzz --scratch-path "$scratch/build" --sanitize fuzzer --sanitize address \
-    $(printf -- '--product %s ' "${targets[@]}")
+# Every harness, always: a `--product` build of one harness links it without coverage counters
+# (libFuzzer then warns "Is the code instrumented for coverage?" and finds nothing).
+swift build --package-path Fuzz --scratch-path "$scratch/build" --sanitize fuzzer --sanitize address
 bin=$(swift build --package-path Fuzz --scratch-path "$scratch/build" --sanitize fuzzer --sanitize address --show-bin-path)
 
 # seed TARGET FILE...: copies fixture files into TARGET's corpus (kept across runs, so it grows).
@@ -49,6 +50,9 @@ for target in "${targets[@]}"; do
     "$bin/$target" "$scratch/corpus/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
         -max_len=65536 -artifact_prefix="$scratch/artifacts/$target-" -print_final_stats=1 2>"$scratch/$target.log" \
         || { tail -n 60 "$scratch/$target.log"; echo "$target: crash, see $scratch/artifacts/"; exit 1; }
+    if grep -q 'Is the code instrumented for coverage' "$scratch/$target.log"; then
+        echo "$target: built without coverage instrumentation"; exit 1
+    fi
     grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' "$scratch/$target.log" || true
 done
 echo "fuzzed ${#targets[@]} targets in $((SECONDS - start)) s"
