@@ -6,10 +6,14 @@ DEFAULT_MODEL_DIR := models/all-MiniLM-L6-v2
 MODEL_DIR ?= $(DEFAULT_MODEL_DIR)
 FIXTURE_VENV ?= $(HOME)/.cache/eckart/venv-fixtures
 
-.PHONY: serve test test-kernels fuzz deps model build bench fixtures clean
+.PHONY: serve test test-kernels fuzz deps test-deps model build bench fixtures clean
 
 deps:
 	@scripts/install-deps.sh
+
+# The serving dependencies plus the headless Chromium only the dashboard test uses.
+test-deps:
+	@scripts/install-deps.sh --test
 
 model:
 	@scripts/fetch-model.sh $(DEFAULT_MODEL_DIR)
@@ -26,7 +30,7 @@ serve: deps model build
 	.build/release/eckart serve --model $(MODEL_DIR) --port $(PORT) --adapter-dir $(ADAPTER_DIR) \
 		--adapter-root $(CURDIR)
 
-test: deps model
+test: test-deps model
 	ECKART_PYTHON=$$(scripts/test-python.sh) ECKART_MINILM_DIR=$(CURDIR)/$(DEFAULT_MODEL_DIR) $(SWIFT) test
 
 # After `make test`: the numerical targets again on other OpenBLAS kernel families (see the script).

@@ -2,8 +2,9 @@
 import PackageDescription
 
 let package = Package(
+    // Linux only: the HTTP layer is written on Glibc's sockets (and the build on Debian's OpenBLAS),
+    // so no Apple platform is declared.
     name: "Eckart",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "eckart", targets: ["eckart"]),
         // For Fuzz/Package.swift, the libFuzzer harnesses, which depend on this package by path.
