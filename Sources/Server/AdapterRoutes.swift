@@ -46,17 +46,22 @@ extension Routes {
             } catch let error as MultipartError {
                 throw HTTPError.badRequest(error.description, code: "invalid_multipart")
             }
-            func field(_ name: String) throws -> [UInt8] {
+            func field(_ name: String) throws -> FormPart {
                 let matching = parts.filter { $0.name == name }
                 guard matching.count == 1 else {
                     throw HTTPError.badRequest(matching.isEmpty ? "multipart field \(name) is missing" : "multipart field \(name) appears more than once",
                                                code: "invalid_multipart")
                 }
-                return matching[0].body
+                return matching[0]
             }
-            id = String(decoding: try field("id"), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            configData = Data(try field("config"))
-            weightsData = Data(try field("weights"))
+            id = String(decoding: try field("id").body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            configData = Data(try field("config").body)
+            let weights = try field("weights")
+            // A PyTorch checkpoint would otherwise read as a safetensors header of absurd length.
+            if isPyTorchCheckpoint(weights.body) {
+                throw AdapterError.legacyPickleWeights("the uploaded weights (\(weights.filename ?? "field weights"))")
+            }
+            weightsData = Data(weights.body)
         } else {
             let body = try JSONBody(request)
             try body.allowOnly(["id", "path"])
@@ -137,4 +142,11 @@ private func realPath(_ path: String) -> String? {
 /// Whether the resolved `path` is `root` or inside it.
 private func isUnder(root: String, _ path: String) -> Bool {
     path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/")
+}
+
+/// Whether `bytes` start as `torch.save` writes: a zip archive ("PK\u{3}\u{4}") since PyTorch 1.6, a bare
+/// pickle (0x80 then protocol 2...5) before. Read as a safetensors header length (8 bytes, little-endian),
+/// what follows either prefix gives gigabytes, so no accepted safetensors file starts this way.
+func isPyTorchCheckpoint(_ bytes: [UInt8]) -> Bool {
+    bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || (bytes.count >= 2 && bytes[0] == 0x80 && (2...5).contains(bytes[1]))
 }
