@@ -241,7 +241,10 @@ import Testing
             ("bad id", { try live.upload(id: "../evil", adapter: "qwen2-lora") }, 400, "invalid_adapter_id"),
             ("broken safetensors", { try live.upload(id: "x", adapter: "qwen2-lora", weights: brokenWeights) }, 400, "invalid_safetensors"),
             ("wrong shapes", { try live.upload(id: "z", adapter: "qwen2-lora", weights: otherWeights) }, 400, "invalid_adapter"),
-            ("wrong architecture", { try live.upload(id: "y", adapter: "bert-lora", config: foreignConfig) }, 400, "invalid_adapter"),
+            // The base check names a BERT adapter's base first; allowed past it, its modules are refused.
+            ("wrong architecture", { try live.upload(id: "y", adapter: "bert-lora", config: foreignConfig) }, 409, "base_model_mismatch"),
+            ("wrong modules", { try live.upload(id: "y", adapter: "bert-lora", query: "?allow_base_mismatch=true", config: foreignConfig) },
+             400, "invalid_adapter"),
             ("bad multipart", { try live.request("POST", "/adapters", body: Data("--x\r\nnope".utf8), contentType: "multipart/form-data; boundary=x") }, 400, "invalid_multipart"),
             ("unknown route", { try live.request("GET", "/nope") }, 404, "not_found"),
             ("wrong method", { try live.request("PUT", "/infer", body: Data("{}".utf8)) }, 405, ""),
