@@ -22,13 +22,19 @@ build: deps
 	$(SWIFT) build -c release --product eckart
 
 PORT ?= 8080
-# One adapter store per model: an adapter is only valid on the base it was trained on.
-ADAPTER_DIR ?= data/adapters/$(notdir $(MODEL_DIR))
+# One adapter store per model (an adapter is only valid on the base it was trained on): by default
+# eckart serve keeps them in data/adapters/<served model name>, a name resolved from MODEL_DIR (trailing
+# slashes and Hub snapshot paths included) or given as SERVED_MODEL_NAME. ADAPTER_DIR overrides it.
+ADAPTER_DIR ?=
+SERVED_MODEL_NAME ?=
+# vLLM's `--lora-modules name=path ...`, e.g. LORA_MODULES="demo=Tests/Fixtures/adapters/demo-minilm".
+LORA_MODULES ?=
 
-# Serves the default model (or MODEL_DIR) on 127.0.0.1:$(PORT); adapters persist in $(ADAPTER_DIR).
+# Serves the default model (or MODEL_DIR) on 127.0.0.1:$(PORT).
 serve: deps model build
-	.build/release/eckart serve --model $(MODEL_DIR) --port $(PORT) --adapter-dir $(ADAPTER_DIR) \
-		--adapter-root $(CURDIR)
+	.build/release/eckart serve --model $(MODEL_DIR) --port $(PORT) --adapter-root $(CURDIR) \
+		$(if $(ADAPTER_DIR),--adapter-dir $(ADAPTER_DIR)) $(if $(SERVED_MODEL_NAME),--served-model-name $(SERVED_MODEL_NAME)) \
+		$(if $(LORA_MODULES),--lora-modules $(LORA_MODULES))
 
 test: test-deps model
 	ECKART_PYTHON=$$(scripts/test-python.sh) ECKART_MINILM_DIR=$(CURDIR)/$(DEFAULT_MODEL_DIR) $(SWIFT) test

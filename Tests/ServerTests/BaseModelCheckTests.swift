@@ -102,3 +102,28 @@ import Testing
         #expect(!ModelName.isValid("") && !ModelName.isValid("..") && !ModelName.isValid("a/b") && !ModelName.isValid("a\nb"))
     }
 }
+
+/// vLLM's --lora-modules at start.
+@Suite struct LoRAModulesTests {
+    @Test func parsesBothForms() throws {
+        let plain = try LoRAModule(parsing: "sql=Tests/Fixtures/adapters/qwen2-lora")
+        #expect(plain.name == "sql" && plain.path == "Tests/Fixtures/adapters/qwen2-lora")
+        let json = try LoRAModule(parsing: #"{"name": "sql", "path": "/a=b", "base_model_name": "x"}"#)
+        #expect(json.name == "sql" && json.path == "/a=b")
+        for bad in ["sql", "=path", "sql=", "a/b=path", #"{"name": "x"}"#] {
+            #expect(throws: (any Error).self, "\(bad)") { try LoRAModule(parsing: bad) }
+        }
+    }
+
+    @Test func preloadStoresAndChecks() throws {
+        let live = try LiveServer(model: "qwen2-tiny")
+        defer { live.stop() }
+        try live.server.preload(LoRAModule(parsing: "sql=\(Fixtures.adapter("qwen2-lora").path)"))
+        #expect(try live.request("GET", "/adapters/sql").json["rank"] as? Int == 8)
+        // Again with the same name replaces it (a restart with the same flags).
+        try live.server.preload(LoRAModule(parsing: "sql=\(Fixtures.adapter("qwen2-dora").path)"))
+        #expect(try live.request("GET", "/adapters/sql").json["variant"] as? String == "dora")
+        #expect(throws: (any Error).self) { try live.server.preload(LoRAModule(parsing: "l=\(Fixtures.adapter("llama-dora").path)")) }
+        #expect(throws: (any Error).self) { try live.server.preload(LoRAModule(parsing: "none=/nonexistent")) }
+    }
+}
