@@ -6,10 +6,14 @@ DEFAULT_MODEL_DIR := models/all-MiniLM-L6-v2
 MODEL_DIR ?= $(DEFAULT_MODEL_DIR)
 FIXTURE_VENV ?= $(HOME)/.cache/eckart/venv-fixtures
 
-.PHONY: serve test test-kernels deps model build bench fixtures clean
+.PHONY: serve test test-kernels fuzz deps test-deps model build bench fixtures clean
 
 deps:
 	@scripts/install-deps.sh
+
+# The serving dependencies plus the headless Chromium only the dashboard test uses.
+test-deps:
+	@scripts/install-deps.sh --test
 
 model:
 	@scripts/fetch-model.sh $(DEFAULT_MODEL_DIR)
@@ -18,20 +22,32 @@ build: deps
 	$(SWIFT) build -c release --product eckart
 
 PORT ?= 8080
-# One adapter store per model: an adapter is only valid on the base it was trained on.
-ADAPTER_DIR ?= data/adapters/$(notdir $(MODEL_DIR))
+# One adapter store per model (an adapter is only valid on the base it was trained on): by default
+# eckart serve keeps them in data/adapters/<served model name>, a name resolved from MODEL_DIR (trailing
+# slashes and Hub snapshot paths included) or given as SERVED_MODEL_NAME. ADAPTER_DIR overrides it.
+ADAPTER_DIR ?=
+SERVED_MODEL_NAME ?=
+# vLLM's `--lora-modules name=path ...`, e.g. LORA_MODULES="demo=Tests/Fixtures/adapters/demo-minilm".
+LORA_MODULES ?=
 
-# Serves the default model (or MODEL_DIR) on 127.0.0.1:$(PORT); adapters persist in $(ADAPTER_DIR).
+# Serves the default model (or MODEL_DIR) on 127.0.0.1:$(PORT).
 serve: deps model build
-	.build/release/eckart serve --model $(MODEL_DIR) --port $(PORT) --adapter-dir $(ADAPTER_DIR) \
-		--adapter-root $(CURDIR)
+	.build/release/eckart serve --model $(MODEL_DIR) --port $(PORT) --adapter-root $(CURDIR) \
+		$(if $(ADAPTER_DIR),--adapter-dir $(ADAPTER_DIR)) $(if $(SERVED_MODEL_NAME),--served-model-name $(SERVED_MODEL_NAME)) \
+		$(if $(LORA_MODULES),--lora-modules $(LORA_MODULES))
 
-test: deps model
+test: test-deps model
 	ECKART_PYTHON=$$(scripts/test-python.sh) ECKART_MINILM_DIR=$(CURDIR)/$(DEFAULT_MODEL_DIR) $(SWIFT) test
 
 # After `make test`: the numerical targets again on other OpenBLAS kernel families (see the script).
 test-kernels: deps model
 	ECKART_PYTHON=$$(scripts/test-python.sh) ECKART_MINILM_DIR=$(CURDIR)/$(DEFAULT_MODEL_DIR) scripts/test-kernels.sh
+
+FUZZ_SECONDS ?= 60
+# The libFuzzer harnesses of Fuzz/ (a separate package) with ASan, FUZZ_SECONDS each, over corpora
+# seeded from Tests/Fixtures in .build-fuzz/ (see scripts/fuzz.sh).
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 bench: deps
 	$(SWIFT) run -c release eckart bench
@@ -49,4 +65,4 @@ fixtures: model build
 	$(FIXTURE_VENV)/bin/python Tests/Fixtures/truncation/generate_truncation.py --eckart .build/release/eckart
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

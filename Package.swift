@@ -2,10 +2,17 @@
 import PackageDescription
 
 let package = Package(
+    // Linux only: the HTTP layer is written on Glibc's sockets (and the build on Debian's OpenBLAS),
+    // so no Apple platform is declared.
     name: "Eckart",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "eckart", targets: ["eckart"]),
+        // For Fuzz/Package.swift, the libFuzzer harnesses, which depend on this package by path.
+        .library(name: "HTTP", targets: ["HTTP"]),
+        .library(name: "Formats", targets: ["Formats"]),
+        .library(name: "Tokenizers", targets: ["Tokenizers"]),
+        .library(name: "ChatTemplates", targets: ["ChatTemplates"]),
+        .library(name: "Server", targets: ["Server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

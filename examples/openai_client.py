@@ -1,17 +1,23 @@
-"""Eckart through the official `openai` client (pip install openai), unchanged.
+"""Eckart through the official `openai` client, unchanged. Install it in a virtual environment
+(Debian's system Python refuses pip installs):
 
-    python3 examples/openai_client.py [BASE_URL] [MODEL]
+    python3 -m venv .venv && .venv/bin/pip install openai
+    .venv/bin/python examples/openai_client.py [BASE_URL] [MODEL] [API_KEY]
 
-MODEL is an adapter id, or the base model's name for no adapter. Prints the models the server
-offers, a completion, a chat answer, and the same chat answer streamed token by token.
+MODEL is an adapter id, or the base model's name for no adapter. API_KEY (else the environment's
+OPENAI_API_KEY) is the server's --api-key, when it has one. Prints the models the server offers, a
+completion, a chat answer, and the same chat answer streamed token by token.
 """
+import os
 import sys
 
 import openai
 
 base_url = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8081/v1"
 model = sys.argv[2] if len(sys.argv) > 2 else "qwen2-bl"
-client = openai.OpenAI(base_url=base_url, api_key="unused")  # or the server's --api-key
+# The client insists on a key; a server without --api-key ignores whatever it sends.
+api_key = sys.argv[3] if len(sys.argv) > 3 else os.environ.get("OPENAI_API_KEY") or "unused"
+client = openai.OpenAI(base_url=base_url, api_key=api_key)
 
 print("models:", [(m.id, getattr(m, "parent", None)) for m in client.models.list().data])
 

@@ -241,7 +241,10 @@ extension AdapterConfig {
         } catch let error as DecodingError {
             let lenient = JSONDecoder()
             lenient.allowsJSON5 = true
-            if let wire = try? lenient.decode(AdapterConfigWire.self, from: data) {
+            // Foundation's JSON5 scanner traps (a fatal error, not a throw) on invalid UTF-8 in an
+            // unquoted key, e.g. `{p` + 0xF8…: found by Fuzz/AdapterConfig. Only valid UTF-8 goes in.
+            if String(validating: data, as: UTF8.self) != nil,
+               let wire = try? lenient.decode(AdapterConfigWire.self, from: data) {
                 if let alpha = wire.alpha, !alpha.isFinite {
                     throw AdapterConfigError.nonFiniteAlpha(field: "lora_alpha", value: "\(alpha)")
                 }

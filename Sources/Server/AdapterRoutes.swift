@@ -39,6 +39,7 @@ extension Routes {
         let truncationGoal = try uploadTruncationGoal(request)
         let contentType = request.headers["Content-Type"] ?? ""
         let id: String, configData: Data, weightsData: Data
+        var allowBaseMismatch = request.query("allow_base_mismatch") == "true"
         if contentType.lowercased().hasPrefix("multipart/form-data") {
             let parts: [FormPart]
             do {
@@ -46,35 +47,53 @@ extension Routes {
             } catch let error as MultipartError {
                 throw HTTPError.badRequest(error.description, code: "invalid_multipart")
             }
-            func field(_ name: String) throws -> [UInt8] {
+            func field(_ name: String) throws -> FormPart {
                 let matching = parts.filter { $0.name == name }
                 guard matching.count == 1 else {
                     throw HTTPError.badRequest(matching.isEmpty ? "multipart field \(name) is missing" : "multipart field \(name) appears more than once",
                                                code: "invalid_multipart")
                 }
-                return matching[0].body
+                return matching[0]
             }
-            id = String(decoding: try field("id"), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            configData = Data(try field("config"))
-            weightsData = Data(try field("weights"))
+            id = String(decoding: try field("id").body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if let allow = parts.last(where: { $0.name == "allow_base_mismatch" }) {
+                allowBaseMismatch = allowBaseMismatch || String(decoding: allow.body, as: UTF8.self).trimmingCharacters(in: .whitespaces) == "true"
+            }
+            configData = Data(try field("config").body)
+            let weights = try field("weights")
+            // A PyTorch checkpoint would otherwise read as a safetensors header of absurd length.
+            if isPyTorchCheckpoint(weights.body) {
+                throw AdapterError.legacyPickleWeights("the uploaded weights (\(weights.filename ?? "field weights"))")
+            }
+            weightsData = Data(weights.body)
         } else {
             let body = try JSONBody(request)
-            try body.allowOnly(["id", "path"])
+            try body.allowOnly(["id", "path", "allow_base_mismatch"])
+            allowBaseMismatch = try body.bool("allow_base_mismatch") ?? allowBaseMismatch
             guard let givenID = try body.string("id") else { throw HTTPError.badRequest("field id is required", code: "invalid_field") }
             guard let path = try body.string("path") else { throw HTTPError.badRequest("field path is required", code: "invalid_field") }
             id = givenID
             (configData, weightsData) = try adapterFiles(atPath: path)
         }
         try AdapterStore.validate(id: id)
+        let check = baseCheck(configData)
+        try check.enforce(allowMismatch: allowBaseMismatch)
         guard let truncationGoal else {
             let description = try registry.put(id: id, configData: configData, weightsData: weightsData, replace: replace)
-            return json(describe(description), status: .created)
+            return json(withBaseCheck(describe(description), check), status: .created)
         }
         // Truncation on upload: the truncated adapter is stored instead of the original.
         if !replace, registry.contains(id) { throw StoreError.exists(id) }
         let truncated = try truncateUpload(id: id, configData: configData, weightsData: weightsData, goal: truncationGoal.goal)
         let description = try registry.put(id: id, configData: truncated.config, weightsData: truncated.weights, replace: replace)
-        return json(withTruncation(describe(description), truncated.report), status: .created)
+        return json(withBaseCheck(withTruncation(describe(description), truncated.report), check), status: .created)
+    }
+
+    /// The description with `base_model_check` (see `BaseModelCheck`) added.
+    func withBaseCheck(_ description: JSONValue, _ check: BaseModelCheck) -> JSONValue {
+        guard case .object(var object) = description else { return description }
+        object["base_model_check"] = check.json
+        return .object(object)
     }
 
     /// The PEFT files of the adapter directory at `path` (confined to --adapter-root): the directory
@@ -137,4 +156,11 @@ private func realPath(_ path: String) -> String? {
 /// Whether the resolved `path` is `root` or inside it.
 private func isUnder(root: String, _ path: String) -> Bool {
     path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/")
+}
+
+/// Whether `bytes` start as `torch.save` writes: a zip archive ("PK\u{3}\u{4}") since PyTorch 1.6, a bare
+/// pickle (0x80 then protocol 2...5) before. Read as a safetensors header length (8 bytes, little-endian),
+/// what follows either prefix gives gigabytes, so no accepted safetensors file starts this way.
+func isPyTorchCheckpoint(_ bytes: [UInt8]) -> Bool {
+    bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || (bytes.count >= 2 && bytes[0] == 0x80 && (2...5).contains(bytes[1]))
 }

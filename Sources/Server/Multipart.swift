@@ -70,6 +70,15 @@ func parseMultipart(_ body: [UInt8], contentType: String) throws -> [FormPart] {
     }
 }
 
+/// The public face of the multipart parser, for callers outside the server (the fuzz harness).
+public enum MultipartForm {
+    /// The parts of a multipart/form-data `body` as (name, filename, bytes), in order; throws
+    /// `MultipartError`'s description as the error for a malformed body.
+    public static func parse(_ body: [UInt8], contentType: String) throws -> [(name: String, filename: String?, body: [UInt8])] {
+        try parseMultipart(body, contentType: contentType).map { ($0.name, $0.filename, $0.body) }
+    }
+}
+
 /// The value of `name=value` or `name="value"` in a header parameter list.
 func parameter(_ name: String, in header: String) -> String? {
     for piece in header.split(separator: ";").dropFirst() {

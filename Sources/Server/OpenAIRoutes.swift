@@ -53,7 +53,7 @@ extension Routes {
     /// under --adapter-root. Success is a plain-text line with status 200, as vLLM answers.
     private func loadLoRAAdapter(_ request: HTTPRequest) throws -> HTTPResponse {
         let body = try JSONBody(request)
-        try body.allowOnly(["lora_name", "lora_path", "load_inplace"])
+        try body.allowOnly(["lora_name", "lora_path", "load_inplace", "allow_base_mismatch"])
         guard let name = try body.string("lora_name"), !name.isEmpty, let path = try body.string("lora_path"), !path.isEmpty else {
             throw HTTPError.badRequest("Both 'lora_name' and 'lora_path' must be provided.", code: OpenAI.invalidUserInput)
         }
@@ -67,6 +67,7 @@ extension Routes {
             throw HTTPError.notFound("No adapter found at \(path)")
         }
         let files = try adapterFiles(atPath: path)
+        try baseCheck(files.config).enforce(allowMismatch: try body.bool("allow_base_mismatch") ?? false)
         _ = try registry.put(id: name, configData: files.config, weightsData: files.weights, replace: replace)
         return .text("Success: LoRA adapter '\(name)' added successfully.")
     }

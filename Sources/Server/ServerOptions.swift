@@ -37,8 +37,11 @@ public struct ServerOptions: Sendable {
     public var maxRunning = 64
     public var maxLoras = 16
     public var maxWaiting = 1024
-    /// The name `/model` reports (the model directory's name).
+    /// The name `/model` and `/v1/models` report (`--served-model-name`, else the model directory's name).
     public var modelName = "model"
+    /// Other names of the base model (its directory's name when `--served-model-name` differs),
+    /// also accepted when an adapter's base_model_name_or_path is checked.
+    public var modelAliases: [String] = []
     /// The dashboard's files (`GET /`, `GET /ui/{file}`, open without the API key); nil turns it off.
     public var publicDirectory: URL? = nil
     /// Called once per answered request with a one-line summary; the executable logs it.

@@ -15,8 +15,17 @@ public final class Tokenizer: Sendable {
     private let addedIDOfToken: [Scalars: Int]
 
     /// Loads and validates `url`; throws `TokenizerError` for anything unsupported.
-    public init(contentsOf url: URL) throws {
-        file = try TokenizerFile(contentsOf: url)
+    public convenience init(contentsOf url: URL) throws {
+        try self.init(file: TokenizerFile(contentsOf: url))
+    }
+
+    /// Loads and validates the bytes of a `tokenizer.json`; `name` only feeds error messages.
+    public convenience init(data: Data, name: String = "tokenizer.json") throws {
+        try self.init(file: TokenizerFile(data: data, name: name, path: name))
+    }
+
+    private init(file: TokenizerFile) {
+        self.file = file
         var byID: [Int: AddedToken] = [:], byToken: [Scalars: Int] = [:]
         for token in file.addedTokens.tokens {
             byID[token.id] = token

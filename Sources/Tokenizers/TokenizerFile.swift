@@ -28,12 +28,22 @@ struct TokenizerFile: Sendable {
     ]
 
     init(contentsOf url: URL) throws {
-        let name = url.lastPathComponent
-        let value: JSONValue
+        let data: Data
         do {
-            value = try JSONValue.parse(Data(contentsOf: url))
+            data = try Data(contentsOf: url)
         } catch {
             throw TokenizerError.unreadable(file: url.path, reason: "\(error)")
+        }
+        try self.init(data: data, name: url.lastPathComponent, path: url.path)
+    }
+
+    /// `name` is the file name errors report, `path` where it was read from.
+    init(data: Data, name: String, path: String) throws {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(data)
+        } catch {
+            throw TokenizerError.unreadable(file: path, reason: "\(error)")
         }
         try self.init(JSONReader(file: name, path: "", value: value))
     }

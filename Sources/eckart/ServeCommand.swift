@@ -16,7 +16,10 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "A Hugging Face model directory (config.json + *.safetensors).") var model: String
     @Option(help: "Address to bind.") var host = "127.0.0.1"
     @Option(help: "Port to bind (0 picks a free one).") var port = 8080
-    @Option(help: "Where uploaded adapters are stored.") var adapterDir = "data/adapters"
+    @Option(help: "The model's name in /model and /v1/models (vLLM's flag); default: the model directory's name (a Hub snapshot's repository name).")
+    var servedModelName: String?
+    @Option(help: "Where uploaded adapters are stored; default: data/adapters/<served model name>, one store per model.")
+    var adapterDir: String?
     @Option(help: "Directory under which POST /adapters may load adapters by path (off when unset).") var adapterRoot: String?
     @Option(help: "Where base-weight spectra are cached, keyed by the weights' content.") var diagnosticsCacheDir = "data/diagnostics-cache"
     @Option(help: "Require Authorization: Bearer KEY (or set ECKART_API_KEY).") var apiKey: String?
@@ -38,6 +41,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Distinct adapters among running generations.") var maxLoras = 16
     @Option(help: "Generations waiting for admission beyond which new ones get 503 with Retry-After.") var maxWaiting = 1024
     @Option(help: "The dashboard's directory, served at / and /ui/.") var publicDir = "Public"
+    @Option(parsing: .upToNextOption,
+            help: "Adapters to store and register at start (vLLM's flag): name=path or {\"name\": ..., \"path\": ...}, several after one flag.")
+    var loraModules: [String] = []
 
     func validate() throws {
         for (name, value) in [("--adapter-cache-mb", adapterCacheMb), ("--merged-cache-mb", mergedCacheMb),
@@ -52,7 +58,20 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--max-adapter-rank \(maxAdapterRank) exceeds --rank-limit \(rankLimit)")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+        for module in loraModules {
+            do { _ = try LoRAModule(parsing: module) } catch { throw ValidationError("\(error)") }
+        }
+        if let servedModelName, !ModelName.isValid(servedModelName) {
+            throw ValidationError("--served-model-name must be 1 to 128 characters without '/' or control characters")
+        }
     }
+
+    /// The served model's name: --served-model-name, else resolved from the directory.
+    var resolvedModelName: String { servedModelName ?? ModelName.resolve(directory: model) }
+
+    /// --adapter-dir, else one store per served model under data/adapters (an adapter is only valid on
+    /// the base it was trained on).
+    var resolvedAdapterDir: String { adapterDir ?? "data/adapters/\(resolvedModelName)" }
 
     func run() throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
@@ -62,6 +81,8 @@ struct ServeCommand: ParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         BLAS.setThreadCount(inferenceConcurrency == 1 ? cores : 1)
 
+        let dashboardURL = URL(fileURLWithPath: publicDir, isDirectory: true)
+        let dashboard = FileManager.default.fileExists(atPath: dashboardURL.appendingPathComponent("index.html").path) ? dashboardURL : nil
         let server = try failing { () throws -> EckartServer in
             let start = DispatchTime.now()
             let base = try BaseModel.load(directory: URL(fileURLWithPath: model))
@@ -69,7 +90,7 @@ struct ServeCommand: ParsableCommand {
             var options = ServerOptions()
             options.host = host
             options.port = port
-            options.adapterDirectory = URL(fileURLWithPath: adapterDir)
+            options.adapterDirectory = URL(fileURLWithPath: resolvedAdapterDir)
             options.adapterRoot = adapterRoot.map { URL(fileURLWithPath: $0) }
             options.diagnosticsCacheDirectory = URL(fileURLWithPath: diagnosticsCacheDir)
             options.apiKey = apiKey ?? ProcessInfo.processInfo.environment["ECKART_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
@@ -89,8 +110,9 @@ struct ServeCommand: ParsableCommand {
             options.maxRunning = maxNumSeqs
             options.maxLoras = maxLoras
             options.maxWaiting = maxWaiting
-            options.modelName = URL(fileURLWithPath: model).lastPathComponent
-            options.publicDirectory = URL(fileURLWithPath: publicDir, isDirectory: true)
+            options.modelName = resolvedModelName
+            options.modelAliases = [ModelName.resolve(directory: model)].filter { $0 != resolvedModelName }
+            options.publicDirectory = dashboard
             let requestLogger = logger
             options.requestLog = { @Sendable line in requestLogger.info("\(line)") }
             // Text input needs the model's tokenizer.json; without one the API takes token ids only.
@@ -110,23 +132,39 @@ struct ServeCommand: ParsableCommand {
             }
             // The model's chat_template renders /v1/chat/completions prompts. A template Eckart cannot
             // parse disables chat (logged, naming the construct) rather than rendering wrong prompts.
+            // Encoders do not chat: their template (if any) is not read, so it warns about nothing.
             var chatTemplate: ChatTemplate? = nil
-            do {
-                chatTemplate = try ChatTemplate.load(modelDirectory: URL(fileURLWithPath: model))
-                if chatTemplate == nil { logger.info("no chat_template: /v1/chat/completions answers 400") }
-            } catch {
-                logger.warning("chat disabled: \(error)")
+            if case .decoder = base {
+                do {
+                    chatTemplate = try ChatTemplate.load(modelDirectory: URL(fileURLWithPath: model))
+                    if chatTemplate == nil { logger.info("no chat_template: /v1/chat/completions answers 400") }
+                } catch {
+                    logger.warning("chat disabled: \(error)")
+                }
             }
             let server = try EckartServer(model: base, tokenizer: tokenizer, generation: generation, chatRenderer: chatTemplate,
                                           options: options)
             let report = server.startupReport
-            logger.info("adapters: \(report.valid.count) registered from \(adapterDir)")
+            logger.info("adapters: \(report.valid.count) registered from \(resolvedAdapterDir)")
             for damaged in report.damaged { logger.warning("skipped damaged adapter \(damaged.id): \(damaged.reason)") }
+            // --lora-modules: a refused adapter stops the start, as in vLLM (the operator asked for it).
+            for module in try loraModules.map(LoRAModule.init(parsing:)) {
+                do {
+                    try server.preload(module)
+                } catch {
+                    throw ValidationError("--lora-modules \(module.name)=\(module.path): \(error)")
+                }
+                logger.info("adapter \(module.name) loaded from \(module.path)")
+            }
             try server.start()
             return server
         }
-        logger.info("listening on http://\(host):\(server.port)")
-        logger.info("dashboard at http://\(host):\(server.port)/ from \(publicDir)")
+        logger.info("listening on http://\(host):\(server.port) as \(resolvedModelName)")
+        if dashboard != nil {
+            logger.info("dashboard at http://\(host):\(server.port)/ from \(publicDir)")
+        } else {
+            logger.warning("dashboard off: \(publicDir)/index.html not found (run from the repository root, or pass --public-dir)")
+        }
         waitForTermination()
         logger.info("shutting down: finishing in-flight requests")
         server.shutdown(timeout: 30)

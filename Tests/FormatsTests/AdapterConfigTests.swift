@@ -624,6 +624,13 @@ struct AdapterConfigRefusalTests {
             == .nonFiniteAlpha(field: "alpha_pattern[\"v_proj\"]", value: "-inf"))
     }
 
+    /// Found by Fuzz/AdapterConfig: Foundation's JSON5 decoder, tried for NaN / Infinity after the
+    /// strict parse fails, traps on invalid UTF-8 in an unquoted key; an upload must get a 400 instead.
+    @Test func invalidUTF8AfterStrictSyntaxError() throws {
+        let bytes = Data([0x7B, 0x70, 0xF8, 0xF7, 0x9D, 0xB8, 0xEE])   // `{p` and five bytes that are not UTF-8
+        #expect(throws: AdapterConfigError.self) { try AdapterConfig(jsonData: bytes) }
+    }
+
     @Test(arguments: [
         (#"{"peft_type": "LORA", "target_modules": "(q_proj"}"#, "target_modules"),
         (#"{"peft_type": "LORA", "target_modules": "a)|(b"}"#, "target_modules"),

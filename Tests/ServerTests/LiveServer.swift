@@ -40,9 +40,18 @@ final class LiveServer: Sendable {
     struct Reply {
         let status: Int
         let body: Data
+        /// Response header fields as URLSession reports them (names as sent); empty over raw sockets.
+        var headerFields: [String: String] = [:]
+        var headers: Headers { Headers(fields: headerFields) }
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
         var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
         var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    /// Case-insensitive lookup of response header fields.
+    struct Headers {
+        let fields: [String: String]
+        subscript(name: String) -> String? { fields.first { $0.key.lowercased() == name.lowercased() }?.value }
     }
 
     /// Sends one request and waits for the reply (10 s at most).
@@ -58,7 +67,9 @@ final class LiveServer: Sendable {
         nonisolated(unsafe) var result: Result<Reply, any Error> = .failure(URLError(.timedOut))
         URLSession.shared.dataTask(with: request) { data, response, error in
             if let error { result = .failure(error) } else {
-                result = .success(Reply(status: (response as! HTTPURLResponse).statusCode, body: data ?? Data()))
+                let http = response as! HTTPURLResponse
+                let fields = http.allHeaderFields.reduce(into: [String: String]()) { $0["\($1.key)"] = "\($1.value)" }
+                result = .success(Reply(status: http.statusCode, body: data ?? Data(), headerFields: fields))
             }
             done.signal()
         }.resume()

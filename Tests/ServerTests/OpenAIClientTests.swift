@@ -40,3 +40,24 @@ func officialOpenAIClientWorksUnchanged() throws {
     #expect(text.contains("all checks passed"))
     #expect(Fixtures.miniLM == nil || text.contains("MiniLM embeddings are normalised"))
 }
+
+/// `examples/openai_client.py` could not send a key: against a server with --api-key it now takes
+/// one as its third argument or from OPENAI_API_KEY, and without it fails on the 401.
+@Test(.enabled(if: ProcessInfo.processInfo.environment["ECKART_PYTHON"] != nil, "needs ECKART_PYTHON with openai (make test sets it)"))
+func openAIExampleSendsTheAPIKey() throws {
+    let model = "qwen2-bl"
+    let live = try GenerationFixtures.server(model, chatRenderer: try ChatTemplate.load(modelDirectory: GenerationFixtures.model(model))) {
+        $0.apiKey = "s3cret"
+    }
+    defer { live.stop() }
+    let python = ProcessInfo.processInfo.environment["ECKART_PYTHON"]!
+    let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("examples/openai_client.py").path
+    let v1 = live.base.appendingPathComponent("v1").absoluteString
+    let byArgument = try runProcess(URL(fileURLWithPath: python), [example, v1, model, "s3cret"])
+    #expect(byArgument.status == 0 && byArgument.combinedText.contains("streamed:"), "\(byArgument.combinedText)")
+    let byEnvironment = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["OPENAI_API_KEY=s3cret", python, example, v1, model])
+    #expect(byEnvironment.status == 0, "\(byEnvironment.combinedText)")
+    let without = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["-u", "OPENAI_API_KEY", python, example, v1, model])
+    #expect(without.status != 0 && without.combinedText.contains("AuthenticationError"), "\(without.combinedText)")
+}

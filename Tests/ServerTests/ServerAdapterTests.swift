@@ -118,6 +118,57 @@ import Testing
         #expect(completions.status != 401)
     }
 
+    /// A 401 on a /v1 route used Eckart's error shape; the openai SDKs read OpenAI's.
+    @Test func openAIRoutesRefuseAMissingKeyInOpenAIShape() throws {
+        let live = try LiveServer(model: "qwen2-tiny") { $0.apiKey = "s3cret" }
+        defer { live.stop() }
+        for (method, path) in [("GET", "/v1/models"), ("POST", "/v1/completions"), ("POST", "/v1/load_lora_adapter")] {
+            let denied = try live.request(method, path, body: method == "POST" ? Data("{}".utf8) : nil)
+            let error = denied.json["error"] as? [String: Any]
+            #expect(denied.status == 401, "\(path)")
+            #expect(error?["type"] as? String == "AuthenticationError" && error?["code"] as? Int == 401, "\(path): \(denied.text)")
+            #expect((error?["message"] as? String)?.contains("API key") == true && error?.keys.contains("param") == true)
+        }
+        #expect(try live.request("GET", "/adapters").errorCode == "unauthorized")
+    }
+
+    /// Every request-log line carries the request's id (echoed in `X-Request-Id`), and a failed
+    /// request's line its error code and message, which used to be missing.
+    @Test func requestLogNamesTheErrorAndTheRequestID() throws {
+        let lines = LogLines()
+        let live = try LiveServer(model: "qwen2-tiny") { options in options.requestLog = { lines.append($0) } }
+        defer { live.stop() }
+        let missing = try live.request("GET", "/adapters/nope", headers: ["X-Request-Id": "trace-42"])
+        #expect(missing.status == 404 && missing.headers["X-Request-Id"] == "trace-42")
+        let openAI = try live.post("/v1/completions", json: #"{"model": "nope", "prompt": "x"}"#)
+        let generated = try #require(openAI.headers["X-Request-Id"])
+        #expect(generated.count == 16 && generated != "trace-42")
+        let forged = try live.request("GET", "/healthz", headers: ["X-Request-Id": "a b"])
+        #expect(forged.headers["X-Request-Id"] != "a b")
+        // A line is logged just after its response is sent: wait for the last one.
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline, !lines.all.contains(where: { $0.hasPrefix("GET /healthz ") }) { Thread.sleep(forTimeInterval: 0.01) }
+        let log = lines.all
+        #expect(log.contains { $0.hasPrefix("GET /adapters/nope 404 ") && $0.contains("[trace-42] adapter_not_found: ") }, "\(log)")
+        #expect(log.contains { $0.hasPrefix("POST /v1/completions 404 ") && $0.contains("[\(generated)] NotFoundError: ") }, "\(log)")
+        #expect(log.contains { $0.hasPrefix("GET /healthz 200 ") && !$0.contains(": ") }, "\(log)")
+    }
+
+    /// A PyTorch `adapter_model.bin` sent as the weights part used to be reported as a safetensors
+    /// header length over the limit, about a file the user never sent.
+    @Test func pickleWeightsUploadSaysPickle() throws {
+        let live = try LiveServer(model: "qwen2-tiny")
+        defer { live.stop() }
+        let zip = Data([0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00] + [UInt8](repeating: 0, count: 64))
+        let pickle = Data([0x80, 0x02, 0x7D, 0x71, 0x00] + [UInt8](repeating: 0x2E, count: 64))
+        for weights in [zip, pickle] {
+            let reply = try live.upload(id: "bin", adapter: "qwen2-lora", weights: weights)
+            let message = (reply.json["error"] as? [String: Any])?["message"] as? String ?? ""
+            #expect(reply.status == 400 && reply.errorCode == "invalid_adapter", "\(reply.text)")
+            #expect(message.contains("pickle") && message.contains("safe_serialization=True") && !message.contains("header length"), "\(message)")
+        }
+    }
+
     /// The auth scheme is case-insensitive (RFC 7235 §2.1): `bearer` used to be refused.
     @Test func bearerSchemeIsCaseInsensitive() throws {
         let live = try LiveServer(model: "qwen2-tiny") { $0.apiKey = "s3cret" }
@@ -190,7 +241,10 @@ import Testing
             ("bad id", { try live.upload(id: "../evil", adapter: "qwen2-lora") }, 400, "invalid_adapter_id"),
             ("broken safetensors", { try live.upload(id: "x", adapter: "qwen2-lora", weights: brokenWeights) }, 400, "invalid_safetensors"),
             ("wrong shapes", { try live.upload(id: "z", adapter: "qwen2-lora", weights: otherWeights) }, 400, "invalid_adapter"),
-            ("wrong architecture", { try live.upload(id: "y", adapter: "bert-lora", config: foreignConfig) }, 400, "invalid_adapter"),
+            // The base check names a BERT adapter's base first; allowed past it, its modules are refused.
+            ("wrong architecture", { try live.upload(id: "y", adapter: "bert-lora", config: foreignConfig) }, 409, "base_model_mismatch"),
+            ("wrong modules", { try live.upload(id: "y", adapter: "bert-lora", query: "?allow_base_mismatch=true", config: foreignConfig) },
+             400, "invalid_adapter"),
             ("bad multipart", { try live.request("POST", "/adapters", body: Data("--x\r\nnope".utf8), contentType: "multipart/form-data; boundary=x") }, 400, "invalid_multipart"),
             ("unknown route", { try live.request("GET", "/nope") }, 404, "not_found"),
             ("wrong method", { try live.request("PUT", "/infer", body: Data("{}".utf8)) }, 405, ""),
@@ -203,4 +257,12 @@ import Testing
         #expect(try live.request("GET", "/healthz").status == 200)
         #expect((try live.request("GET", "/adapters").json["adapters"] as? [Any])?.isEmpty == true)
     }
+}
+
+/// Lines a test's server logged, collected across its threads.
+final class LogLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: [String] { lock.withLock { lines } }
 }

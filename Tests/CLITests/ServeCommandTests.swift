@@ -1,0 +1,113 @@
+// `eckart serve` as a process: the served model's name, the store it names, adapters loaded at start
+// with --lora-modules, and what the log says.
+import FixtureSupport
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// A running `eckart serve` in a scratch working directory; its stderr is collected.
+final class ServeProcess: @unchecked Sendable {
+    let process = Process()
+    let directory: URL
+    private let lock = NSLock()
+    private var errorText = ""
+    private(set) var port = 0
+
+    init(_ arguments: [String]) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("eckart-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        process.executableURL = eckartBinary
+        process.arguments = ["serve", "--port", "0"] + arguments
+        process.currentDirectoryURL = directory
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.withLock { self.errorText += String(decoding: data, as: UTF8.self) }
+        }
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, process.isRunning {
+            if let range = log.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                port = Int(log[range].split(separator: ":").last!)!
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        stop()
+        throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "eckart serve did not start: \(log)"])
+    }
+
+    var log: String { lock.withLock { errorText } }
+
+    func get(_ path: String) throws -> (status: Int, json: [String: Any]) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.timeoutInterval = 10
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: (Int, [String: Any]) = (0, [:])
+        URLSession.shared.dataTask(with: request) { data, response, _ in
+            let json = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+            result = ((response as? HTTPURLResponse)?.statusCode ?? 0, json)
+            done.signal()
+        }.resume()
+        _ = done.wait(timeout: .now() + 15)
+        return result
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+@Suite(.serialized) struct ServeCommandTests {
+    /// `--served-model-name` names the model in /v1/models and the default store; --lora-modules
+    /// loads an adapter before the server listens; without Public/ the log says the dashboard is off.
+    @Test func servedNameStoreAndLoRAModules() throws {
+        let serve = try ServeProcess(["--model", Fixtures.model("qwen2-tiny").path + "/", "--served-model-name", "tiny",
+                                      "--lora-modules", "sql=\(Fixtures.adapter("qwen2-lora").path)"])
+        defer { serve.stop() }
+        let models = try serve.get("/v1/models")
+        let ids = (models.json["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
+        #expect(ids == ["tiny", "sql"], "\(models.json)")
+        #expect(FileManager.default.fileExists(atPath: serve.directory.appendingPathComponent("data/adapters/tiny/sql/adapter_config.json").path))
+        #expect(serve.log.contains("adapter sql loaded from"))
+        #expect(serve.log.contains("dashboard off") && !serve.log.contains("dashboard at"), "\(serve.log)")
+        // A failed request's log line names its error and carries its request id.
+        #expect(try serve.get("/adapters/nope").status == 404)
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(serve.log.range(of: #"GET /adapters/nope 404 [0-9.]+ms \[[0-9a-f]{16}\] adapter_not_found: "#, options: .regularExpression) != nil,
+                "\(serve.log)")
+    }
+
+    /// `make serve MODEL_DIR=path/` put every model's adapters in data/adapters/ itself.
+    @Test func aTrailingSlashStillNamesTheStore() throws {
+        let serve = try ServeProcess(["--model", Fixtures.model("qwen2-tiny").path + "/"])
+        defer { serve.stop() }
+        let models = try serve.get("/v1/models")
+        #expect((models.json["data"] as? [[String: Any]])?.first?["id"] as? String == "qwen2-tiny")
+        #expect(serve.log.contains("registered from data/adapters/qwen2-tiny"), "\(serve.log)")
+    }
+
+    /// A refused --lora-modules adapter stops the start, naming it.
+    @Test func aRefusedLoRAModuleStopsTheStart() throws {
+        #expect(throws: (any Error).self) {
+            let serve = try ServeProcess(["--model", Fixtures.model("qwen2-tiny").path,
+                                          "--lora-modules", "l=\(Fixtures.adapter("llama-dora").path)"])
+            serve.stop()
+        }
+    }
+
+    /// An encoder has no chat, so its tokenizer_config.json's template is not read (it used to warn).
+    @Test(.enabled(if: Fixtures.miniLM != nil, "needs ECKART_MINILM_DIR"))
+    func anEncoderDoesNotWarnAboutChat() throws {
+        let serve = try ServeProcess(["--model", Fixtures.miniLM!.path])
+        defer { serve.stop() }
+        #expect(!serve.log.lowercased().contains("chat"), "\(serve.log)")
+    }
+}
