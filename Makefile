@@ -6,7 +6,7 @@ DEFAULT_MODEL_DIR := models/all-MiniLM-L6-v2
 MODEL_DIR ?= $(DEFAULT_MODEL_DIR)
 FIXTURE_VENV ?= $(HOME)/.cache/eckart/venv-fixtures
 
-.PHONY: serve test test-kernels fuzz deps test-deps model build bench fixtures clean
+.PHONY: serve test test-kernels fuzz deps test-deps model build bench bench-serve fixtures clean
 
 deps:
 	@scripts/install-deps.sh
@@ -51,6 +51,10 @@ fuzz: deps
 
 bench: deps
 	$(SWIFT) run -c release eckart bench
+
+# The load benchmark: a SmolLM2-135M-shaped model (or MODEL=dir) served over loopback HTTP, 1 and 16 clients.
+bench-serve: deps
+	$(SWIFT) run -c release eckart bench-serve $(if $(MODEL),--model $(MODEL))
 
 # Regenerates every fixture from transformers + peft + tokenizers (needs torch; see Tests/Fixtures/README.md).
 # The truncation fixtures are adapters written by `eckart truncate` and checked with peft, so they

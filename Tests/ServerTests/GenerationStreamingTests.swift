@@ -170,6 +170,8 @@ private func metric(_ live: LiveServer, _ prefix: String) throws -> Int {
     while try metric(live, #"eckart_generations_total{finish_reason="cancelled"}"#) == 0 && Date() < deadline {
         Thread.sleep(forTimeInterval: 0.02)
     }
-    #expect(try metric(live, #"eckart_generations_total{finish_reason="cancelled"}"#) == 1)
+    let generations = try live.request("GET", "/metrics").text.split(separator: "\n")
+        .filter { $0.hasPrefix("eckart_generat") || $0.hasPrefix("vllm:num_requests") }.joined(separator: "; ")
+    #expect(try metric(live, #"eckart_generations_total{finish_reason="cancelled"}"#) == 1, "\(generations)")
     #expect(try metric(live, "eckart_generated_tokens_total") < maxTokens)
 }
