@@ -2,7 +2,6 @@
 // PyTorch-layout weight go to Eckart's own kernel instead (CKernels).
 import CKernels
 import COpenBLAS
-import Dispatch
 
 /// Whether a GEMM operand is used as stored or transposed.
 public enum Transpose: Sendable {
@@ -77,24 +76,13 @@ public func sgemm(
 public let smallRowLimit = 16
 
 /// `c = alpha · a · bᵀ + beta · c` for few rows of `a`: the columns split into one contiguous range
-/// per BLAS thread when the product is large enough to pay for the hand-off.
+/// per BLAS thread (the same thread policy as OpenBLAS's) when the product is large enough to pay
+/// for the hand-off to CKernels' persistent workers.
 private func smallRowsTimesTransposed(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                                       b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     let threads = n * k >= 1 << 16 ? min(BLAS.threadCount, n / 16) : 1
-    guard threads > 1 else {
-        eckart_sgemm_nt_small(Int32(m), 0, Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-        return
-    }
-    // Pointers cross into the workers as integers (they are not Sendable); the ranges are disjoint.
-    let (aAddress, bAddress, cAddress) = (Int(bitPattern: a), Int(bitPattern: b), Int(bitPattern: c))
-    let chunk = (n / threads + 3) & ~3
-    DispatchQueue.concurrentPerform(iterations: threads) { t in
-        let n0 = t * chunk, n1 = min(n, n0 + chunk)
-        guard n0 < n1 else { return }
-        eckart_sgemm_nt_small(Int32(m), Int32(n0), Int32(n1), Int32(k), alpha,
-                              UnsafePointer(bitPattern: aAddress), Int32(lda), UnsafePointer(bitPattern: bAddress), Int32(ldb),
-                              beta, UnsafeMutablePointer(bitPattern: cAddress), Int32(ldc))
-    }
+    eckart_sgemm_nt_small_parallel(Int32(threads), Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                                   beta, c, Int32(ldc))
 }
 
 extension Matrix {

@@ -22,4 +22,12 @@ void eckart_sgemm_nt_small(int m, int n0, int n1, int k, float alpha,
 /// Which path `eckart_sgemm_nt_small` runs on this CPU: "avx2+fma" or "portable".
 const char *eckart_kernel_path(void);
 
+
+/// `eckart_sgemm_nt_small` over all n columns, split into `threads` contiguous column ranges run at
+/// once: the caller's thread takes the first, persistent workers the others. Workers spin briefly
+/// between calls (a decode step makes hundreds of these calls a few microseconds apart, and waking a
+/// sleeping thread for each costs more than the product), then sleep.
+void eckart_sgemm_nt_small_parallel(int threads, int m, int n, int k, float alpha,
+                                    const float *x, int ldx, const float *w, int ldw,
+                                    float beta, float *y, int ldy);
 #endif
