@@ -16,9 +16,12 @@ targets=("${@:-${all[@]}}")
 
 export SWIFT_BACKTRACE=enable=no   # let the sanitizer, not Swift's backtracer, report a crash
 # Every harness, always: a `--product` build of one harness links it without coverage counters
-# (libFuzzer then warns "Is the code instrumented for coverage?" and finds nothing).
-swift build --package-path Fuzz --scratch-path "$scratch/build" --sanitize fuzzer --sanitize address
-bin=$(swift build --package-path Fuzz --scratch-path "$scratch/build" --sanitize fuzzer --sanitize address --show-bin-path)
+# (libFuzzer then warns "Is the code instrumented for coverage?" and finds nothing). The coverage
+# kinds are named explicitly: on a clean clone `--sanitize fuzzer` alone left the root package's
+# modules (the code under test) without counters, and a 60 s run found one unit.
+coverage=(-Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp)
+swift build --package-path Fuzz --scratch-path "$scratch/build" --sanitize fuzzer --sanitize address "${coverage[@]}"
+bin=$(swift build --package-path Fuzz --scratch-path "$scratch/build" --sanitize fuzzer --sanitize address "${coverage[@]}" --show-bin-path)
 
 # seed TARGET FILE...: copies fixture files into TARGET's corpus (kept across runs, so it grows).
 seed() {
