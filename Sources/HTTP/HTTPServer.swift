@@ -64,7 +64,7 @@ public struct ConnectionBacklog: Sendable, Hashable {
 
 public final class HTTPServer: @unchecked Sendable {
     public let configuration: HTTPServerConfiguration
-    private let handler: HTTPHandler
+    private var currentHandler: HTTPHandler   // under `lock`
     private let acceptQueue = DispatchQueue(label: "eckart.http.accept")
     private let handlerQueue = DispatchQueue(label: "eckart.http.handlers", attributes: .concurrent)
 
@@ -78,7 +78,22 @@ public final class HTTPServer: @unchecked Sendable {
 
     public init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler) {
         self.configuration = configuration
-        self.handler = handler
+        self.currentHandler = handler
+    }
+
+    /// Answers every request from now on with `handler` (requests already running finish with the
+    /// old one): a server bound before its application is ready swaps in the real routes when it is.
+    public func replaceHandler(_ handler: @escaping HTTPHandler) {
+        lock.withLock { currentHandler = handler }
+    }
+
+    /// The handler connections call: whichever is current when a request starts.
+    private var handler: HTTPHandler {
+        { [weak self] request, sink in
+            guard let self else { return }
+            let current = self.lock.withLock { self.currentHandler }
+            current(request, sink)
+        }
     }
 
     /// The bound port (meaningful after `start()`).

@@ -22,8 +22,10 @@ public final class EckartServer: Sendable {
     /// `tokenizer` (the model directory's tokenizer.json, if any) enables text input; `generation`
     /// (generation_config.json) says what ends a generation, else config.json's EOS ids do;
     /// `chatRenderer` (the model's chat_template) enables /v1/chat/completions.
+    ///
+    /// With `listener` (bound while the model loaded), `start()` has the routes take over its socket.
     public init(model: BaseModel, tokenizer: Tokenizer? = nil, generation: GenerationConfig? = nil,
-                chatRenderer: (any ChatPromptRenderer)? = nil, options: ServerOptions) throws {
+                chatRenderer: (any ChatPromptRenderer)? = nil, options: ServerOptions, listener: StartupListener? = nil) throws {
         self.options = options
         self.model = model
         let store = try AdapterStore(root: options.adapterDirectory)
@@ -36,17 +38,28 @@ public final class EckartServer: Sendable {
                                    limits: EngineLimits(maxStepTokens: options.maxStepTokens, maxRunning: options.maxRunning,
                                                         maxLoras: options.maxLoras, kvCacheBytes: options.kvCacheBytes,
                                                         maxWaiting: options.maxWaiting))
-        var configuration = HTTPServerConfiguration(
-            host: options.host, port: options.port, maxConnections: options.maxConnections,
-            headerReadTimeout: options.headerReadTimeout, idleTimeout: options.idleTimeout,
-            limits: ParserLimits(maxHeaderBytes: options.maxHeaderBytes, maxBodyBytes: options.maxUploadBytes))
-        configuration.lane = Routes.lane
         var router = Router()
         routeTable = Routes(model: model, tokenizer: tokenizer, registry: registry, service: service, metrics: metrics, options: options,
                             baseSpectra: BaseSpectrumCache(model: model, directory: options.diagnosticsCacheDirectory),
                             chatRenderer: chatRenderer)
             .install(into: &router)
-        http = HTTPServer(configuration: configuration, handler: router.handler)
+        handler = router.handler
+        attached = listener != nil
+        http = listener?.http ?? HTTPServer(configuration: Self.httpConfiguration(options), handler: router.handler)
+    }
+
+    private let handler: HTTPHandler
+    /// Built on a `StartupListener`: `start()` hands its socket to the routes instead of binding.
+    private let attached: Bool
+
+    /// The listener's settings from the server options.
+    static func httpConfiguration(_ options: ServerOptions) -> HTTPServerConfiguration {
+        var configuration = HTTPServerConfiguration(
+            host: options.host, port: options.port, maxConnections: options.maxConnections,
+            headerReadTimeout: options.headerReadTimeout, idleTimeout: options.idleTimeout,
+            limits: ParserLimits(maxHeaderBytes: options.maxHeaderBytes, maxBodyBytes: options.maxUploadBytes))
+        configuration.lane = Routes.lane
+        return configuration
     }
 
     /// Every route as "METHOD /pattern", in registration order.
@@ -55,8 +68,11 @@ public final class EckartServer: Sendable {
     /// What re-registering the store found at start.
     public let startupReport: AdapterScanReport
 
-    /// Binds and starts accepting connections.
-    public func start() throws { try http.start() }
+    /// Binds and starts accepting connections; on a `StartupListener`, starts answering its
+    /// connections with the routes (from then on /readyz says ready).
+    public func start() throws {
+        if attached { http.replaceHandler(handler) } else { try http.start() }
+    }
 
     /// The bound port (useful with port 0).
     public var port: Int { http.port }

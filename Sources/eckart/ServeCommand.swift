@@ -83,38 +83,41 @@ struct ServeCommand: ParsableCommand {
 
         let dashboardURL = URL(fileURLWithPath: publicDir, isDirectory: true)
         let dashboard = FileManager.default.fileExists(atPath: dashboardURL.appendingPathComponent("index.html").path) ? dashboardURL : nil
+        var options = ServerOptions()
+        options.host = host
+        options.port = port
+        options.adapterDirectory = URL(fileURLWithPath: resolvedAdapterDir)
+        options.adapterRoot = adapterRoot.map { URL(fileURLWithPath: $0) }
+        options.diagnosticsCacheDirectory = URL(fileURLWithPath: diagnosticsCacheDir)
+        options.apiKey = apiKey ?? ProcessInfo.processInfo.environment["ECKART_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        options.loadedCacheBytes = adapterCacheMb << 20
+        options.mergedCacheBytes = mergedCacheMb << 20
+        options.maxAdapterRank = maxAdapterRank
+        options.rankLimit = rankLimit
+        options.maxUploadBytes = maxUploadMb << 20
+        options.maxJSONBodyBytes = maxJsonMb << 20
+        options.maxHeaderBytes = maxHeaderKb << 10
+        options.headerReadTimeout = headerTimeout
+        options.idleTimeout = idleTimeout
+        options.maxConnections = maxConnections
+        options.inferenceConcurrency = inferenceConcurrency
+        options.kvCacheBytes = kvCacheMb << 20
+        options.maxStepTokens = maxNumBatchedTokens
+        options.maxRunning = maxNumSeqs
+        options.maxLoras = maxLoras
+        options.maxWaiting = maxWaiting
+        options.modelName = resolvedModelName
+        options.modelAliases = [ModelName.resolve(directory: model)].filter { $0 != resolvedModelName }
+        options.publicDirectory = dashboard
+        let requestLogger = logger
+        options.requestLog = { @Sendable line in requestLogger.info("\(line)") }
+        // Bind before loading: a port conflict shows at once, and /readyz answers 503 until the model is ready.
+        let listener = try failing { try StartupListener(options: options) }
+        logger.info("listening on http://\(host):\(listener.port) (loading \(model); /readyz answers 503 until ready)")
         let server = try failing { () throws -> EckartServer in
             let start = DispatchTime.now()
             let base = try BaseModel.load(directory: URL(fileURLWithPath: model))
             logger.info("loaded \(base.architecture) from \(model) in \(Int(seconds(since: start) * 1000)) ms")
-            var options = ServerOptions()
-            options.host = host
-            options.port = port
-            options.adapterDirectory = URL(fileURLWithPath: resolvedAdapterDir)
-            options.adapterRoot = adapterRoot.map { URL(fileURLWithPath: $0) }
-            options.diagnosticsCacheDirectory = URL(fileURLWithPath: diagnosticsCacheDir)
-            options.apiKey = apiKey ?? ProcessInfo.processInfo.environment["ECKART_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
-            options.loadedCacheBytes = adapterCacheMb << 20
-            options.mergedCacheBytes = mergedCacheMb << 20
-            options.maxAdapterRank = maxAdapterRank
-            options.rankLimit = rankLimit
-            options.maxUploadBytes = maxUploadMb << 20
-            options.maxJSONBodyBytes = maxJsonMb << 20
-            options.maxHeaderBytes = maxHeaderKb << 10
-            options.headerReadTimeout = headerTimeout
-            options.idleTimeout = idleTimeout
-            options.maxConnections = maxConnections
-            options.inferenceConcurrency = inferenceConcurrency
-            options.kvCacheBytes = kvCacheMb << 20
-            options.maxStepTokens = maxNumBatchedTokens
-            options.maxRunning = maxNumSeqs
-            options.maxLoras = maxLoras
-            options.maxWaiting = maxWaiting
-            options.modelName = resolvedModelName
-            options.modelAliases = [ModelName.resolve(directory: model)].filter { $0 != resolvedModelName }
-            options.publicDirectory = dashboard
-            let requestLogger = logger
-            options.requestLog = { @Sendable line in requestLogger.info("\(line)") }
             // Text input needs the model's tokenizer.json; without one the API takes token ids only.
             var tokenizer: Tokenizer? = nil
             let tokenizerURL = URL(fileURLWithPath: model).appendingPathComponent("tokenizer.json")
@@ -143,7 +146,7 @@ struct ServeCommand: ParsableCommand {
                 }
             }
             let server = try EckartServer(model: base, tokenizer: tokenizer, generation: generation, chatRenderer: chatTemplate,
-                                          options: options)
+                                          options: options, listener: listener)
             let report = server.startupReport
             logger.info("adapters: \(report.valid.count) registered from \(resolvedAdapterDir)")
             for damaged in report.damaged { logger.warning("skipped damaged adapter \(damaged.id): \(damaged.reason)") }
@@ -159,7 +162,7 @@ struct ServeCommand: ParsableCommand {
             try server.start()
             return server
         }
-        logger.info("listening on http://\(host):\(server.port) as \(resolvedModelName)")
+        logger.info("ready on http://\(host):\(server.port) as \(resolvedModelName)")
         if dashboard != nil {
             logger.info("dashboard at http://\(host):\(server.port)/ from \(publicDir)")
         } else {

@@ -32,7 +32,8 @@ final class ServeProcess: @unchecked Sendable {
         try process.run()
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, process.isRunning {
-            if let range = log.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+            // The port is bound (and logged) before the model loads; requests wait for "ready on".
+            if let range = log.range(of: #"ready on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
                 port = Int(log[range].split(separator: ":").last!)!
                 return
             }
@@ -101,6 +102,25 @@ final class ServeProcess: @unchecked Sendable {
                                           "--lora-modules", "l=\(Fixtures.adapter("llama-dora").path)"])
             serve.stop()
         }
+    }
+
+    /// The port is bound before the model loads, so a port already taken fails the start at once,
+    /// naming it, instead of after a long load.
+    @Test func aTakenPortFailsBeforeTheModelLoads() throws {
+        let first = try ServeProcess(["--model", Fixtures.model("qwen2-tiny").path])
+        defer { first.stop() }
+        let second = Process()
+        second.executableURL = eckartBinary
+        second.arguments = ["serve", "--port", "\(first.port)", "--model", Fixtures.model("qwen2-tiny").path,
+                            "--adapter-dir", first.directory.appendingPathComponent("other").path]
+        let stderr = Pipe()
+        second.standardError = stderr
+        second.standardOutput = FileHandle.nullDevice
+        try second.run()
+        let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        second.waitUntilExit()
+        #expect(second.terminationStatus != 0)
+        #expect(text.contains("\(first.port)") && !text.contains("loaded "), "\(text)")
     }
 
     /// An encoder has no chat, so its tokenizer_config.json's template is not read (it used to warn).
