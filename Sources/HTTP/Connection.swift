@@ -13,6 +13,7 @@
 // Reading resumes when a response is written.
 
 import Dispatch
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -50,6 +51,10 @@ final class Connection: @unchecked Sendable {
     private var fdClosed = false
     private var deadlines: ConnectionDeadlines
 
+    // What the accept loop may read from any thread (see `slotStatus`).
+    private let statusLock = NSLock()
+    private var publishedStatus: SlotStatus
+
     init(id: Int, fd: Int32, config: HTTPServerConfiguration, handler: @escaping HTTPHandler,
          handlerQueue: DispatchQueue, onClosed: @escaping @Sendable (Int) -> Void) {
         self.id = id
@@ -59,8 +64,11 @@ final class Connection: @unchecked Sendable {
         self.handlerQueue = handlerQueue
         self.onClosed = onClosed
         self.parser = RequestParser(limits: config.limits)
+        let now = DispatchTime.now().uptimeNanoseconds
         self.deadlines = ConnectionDeadlines(headerReadTimeout: config.headerReadTimeout, idleTimeout: config.idleTimeout,
-                                             now: DispatchTime.now().uptimeNanoseconds)
+                                             minReceiveRate: config.minReceiveRate, rateGracePeriod: config.receiveRateGracePeriod,
+                                             now: now)
+        self.publishedStatus = SlotStatus(acceptedAt: now, deadlines: deadlines)
         self.queue = DispatchQueue(label: "eckart.http.connection.\(id)")
         queue.setSpecific(key: Self.queueKey, value: id)
     }
@@ -112,6 +120,7 @@ final class Connection: @unchecked Sendable {
             parse(readBuffer[0..<n])
             processNext()
             updateReading()
+            publishStatus()
         } else if n == 0 {
             cancelReading()
             if lingerSince != nil { finalClose(); return }
@@ -131,7 +140,7 @@ final class Connection: @unchecked Sendable {
     private func parse(_ bytes: ArraySlice<UInt8>) {
         let events = parser.feed(bytes, stopAfterRequest: true)
         let completed = events.count(where: { if case .request = $0 { true } else { false } })
-        deadlines.received(at: DispatchTime.now().uptimeNanoseconds, phase: parser.phase, completedRequests: completed)
+        deadlines.received(bytes.count, at: DispatchTime.now().uptimeNanoseconds, phase: parser.phase, completedRequests: completed)
         for event in events {
             switch event {
             case .expectContinue:
@@ -163,6 +172,32 @@ final class Connection: @unchecked Sendable {
     private func cancelReading() {
         setReadPaused(false)
         readSource?.cancel()
+    }
+
+    /// This connection as the accept loop sees it when deciding which slot to reclaim.
+    var slotStatus: SlotStatus { statusLock.withLock { publishedStatus } }
+
+    private func publishStatus() {
+        let busy = inFlight != nil || !pending.isEmpty || pendingError != nil || wantClose || lingerSince != nil
+        let status = SlotStatus(acceptedAt: publishedStatus.acceptedAt, busy: busy, phase: parser.phase, deadlines: deadlines)
+        statusLock.withLock { publishedStatus = status }
+    }
+
+    /// The server needs this connection's slot (see SlotReclaim.swift): close it unless a request
+    /// started meanwhile (then `refused` runs); a request still arriving gets a 408 first.
+    func reclaim(refused: @escaping @Sendable () -> Void) {
+        queue.async { [self] in
+            guard inFlight == nil, pending.isEmpty, pendingError == nil, !wantClose, lingerSince == nil else {
+                if !wantClose { refused() }
+                return
+            }
+            if parser.phase == .head || parser.phase == .body {
+                let error = HTTPError(.requestTimeout, code: "request_too_slow",
+                                      message: "The request was arriving too slowly and its connection was needed by another client")
+                _ = writeBytes(ResponseWriter.serialize(error.response, close: true))
+            }
+            finalClose()
+        }
     }
 
     /// What this connection holds for requests not yet answered (see `HTTPServer.connectionBacklogs`).
@@ -258,7 +293,7 @@ final class Connection: @unchecked Sendable {
     private func exchangeDone(close: Bool) {
         inFlight = nil
         disconnectCallbacks = []
-        deadlines.responded(at: DispatchTime.now().uptimeNanoseconds)
+        deadlines.responded(at: DispatchTime.now().uptimeNanoseconds, bufferedBytes: parser.bufferedByteCount)
         if peerGone {
             finalClose()
         } else if close {
@@ -268,6 +303,7 @@ final class Connection: @unchecked Sendable {
             processNext()
             updateReading()
         }
+        publishStatus()
     }
 
     // MARK: Writing and closing
@@ -287,11 +323,13 @@ final class Connection: @unchecked Sendable {
         shutdown(fd, Int32(SHUT_WR))
         lingerSince = .now()
         setReadPaused(false)  // drain
+        publishStatus()
     }
 
     private func finalClose() {
         guard !wantClose else { return }
         wantClose = true
+        publishStatus()
         markDisconnected()
         timer?.cancel()
         timer = nil
@@ -320,13 +358,17 @@ final class Connection: @unchecked Sendable {
         guard inFlight == nil, pending.isEmpty, pendingError == nil else { return }
         switch deadlines.action(at: now.uptimeNanoseconds, phase: parser.phase) {
         case .timeOut: timeOut()
+        case .tooSlow: timeOut(tooSlow: true)
         case .close: finalClose()
         case .none: break
         }
     }
 
-    private func timeOut() {
-        let error = HTTPError(.requestTimeout, code: "request_timeout", message: "The request was not received in time")
+    private func timeOut(tooSlow: Bool = false) {
+        let error = tooSlow
+            ? HTTPError(.requestTimeout, code: "request_too_slow",
+                        message: "The request arrived slower than \(Int(config.minReceiveRate)) bytes a second")
+            : HTTPError(.requestTimeout, code: "request_timeout", message: "The request was not received in time")
         _ = writeBytes(ResponseWriter.serialize(error.response, close: true))
         lingeringClose()
     }

@@ -15,7 +15,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// 0 picks a free port; read it back from `HTTPServer.port`.
     public var port: Int
     public var backlog: Int
-    /// Connections beyond this get a 503 JSON error and are closed at once.
+    /// Connections beyond this get a 503 JSON error and are closed at once, unless a slot can be
+    /// reclaimed from an idle or slow connection (see SlotReclaim.swift).
     public var maxConnections: Int
     /// Seconds allowed from a request's first byte to the end of its header section. → 408
     public var headerReadTimeout: Double
@@ -23,6 +24,17 @@ public struct HTTPServerConfiguration: Sendable {
     public var idleTimeout: Double
     /// Seconds a write may wait for the client to accept data.
     public var writeTimeout: Double
+    /// Bytes a second a request's head and body must average once they have been arriving for
+    /// `receiveRateGracePeriod` seconds, else 408 (0: no minimum). → ConnectionDeadlines.swift
+    public var minReceiveRate: Double = 500
+    public var receiveRateGracePeriod: Double = 2
+    /// Near the connection limit, a connection idle or arriving slower than `reclaimSlowerThan` bytes
+    /// a second and at least `reclaimMinimumAge` seconds old gives its slot to a new one.
+    public var reclaimSlowerThan: Double = 5000
+    public var reclaimMinimumAge: Double = 0.25
+    /// How many slots below `maxConnections` reclaiming starts, so that a burst of new clients still
+    /// finds room: 1/16 of the limit, at least one.
+    public var reclaimHeadroom: Int { max(1, maxConnections / 16) }
     public var limits: ParserLimits
     /// Where each request's handler runs (see `HandlerLane`); by default all on the shared pool.
     public var lane: @Sendable (HTTPRequest) -> HandlerLane = { _ in .pool }
@@ -72,6 +84,9 @@ public final class HTTPServer: @unchecked Sendable {
     private var listenFD: Int32 = -1
     private var acceptSource: DispatchSourceRead?
     private var connections: [Int: Connection] = [:]
+    /// Connections told to give up their slot (not yet closed): not counted against the limit.
+    private var reclaiming: Set<Int> = []
+    private var reclaimed = 0
     private var nextID = 0
     private var boundPort = 0
     private var running = false
@@ -130,13 +145,21 @@ public final class HTTPServer: @unchecked Sendable {
         for _ in 0..<64 {
             let fd = lock.withLock { running ? listenFD : -1 }
             guard fd >= 0, let client = Socket.accept(fd) else { return }
-            let connection: Connection? = lock.withLock {
-                guard connections.count < configuration.maxConnections else { return nil }
+            let (connection, victim): (Connection?, Connection?) = lock.withLock {
+                var victim: Connection? = nil
+                if connections.count - reclaiming.count >= configuration.maxConnections - configuration.reclaimHeadroom {
+                    victim = reclaimableConnection()
+                }
+                guard connections.count - reclaiming.count < configuration.maxConnections else { return (nil, nil) }
                 nextID += 1
                 let c = Connection(id: nextID, fd: client, config: configuration, handler: handler,
                                    handlerQueue: handlerQueue, onClosed: { [weak self] id in self?.remove(id) })
                 connections[nextID] = c
-                return c
+                return (c, victim)
+            }
+            if let victim {
+                let id = victim.id
+                victim.reclaim { [weak self] in self?.lock.withLock { _ = self?.reclaiming.remove(id) } }
             }
             if let connection {
                 connection.start()
@@ -157,8 +180,30 @@ public final class HTTPServer: @unchecked Sendable {
         close(fd)
     }
 
+    /// Picks (under `lock`) the connection to give up its slot, and marks it as leaving.
+    /// At the limit itself the minimum age drops to a fifth: a client's head arrives right behind the
+    /// handshake that let `accept` return, so even that young a connection has had its chance, and a
+    /// burst of slow clients that all just connected cannot fill every slot.
+    private func reclaimableConnection() -> Connection? {
+        let candidates = connections.filter { !reclaiming.contains($0.key) }.map { (id: $0.key, status: $0.value.slotStatus) }
+        let atLimit = connections.count - reclaiming.count >= configuration.maxConnections
+        let minimumAge = configuration.reclaimMinimumAge / (atLimit ? 5 : 1)
+        guard let id = SlotReclaim.victim(candidates, now: DispatchTime.now().uptimeNanoseconds,
+                                          minimumAge: minimumAge, slowBelow: configuration.reclaimSlowerThan),
+              let victim = connections[id] else { return nil }
+        reclaiming.insert(id)
+        reclaimed += 1
+        return victim
+    }
+
+    /// Connections closed so far to make room for new ones.
+    public var reclaimedConnections: Int { lock.withLock { reclaimed } }
+
     private func remove(_ id: Int) {
-        lock.withLock { _ = connections.removeValue(forKey: id) }
+        lock.withLock {
+            _ = connections.removeValue(forKey: id)
+            reclaiming.remove(id)
+        }
     }
 
     /// Stops accepting, lets in-flight requests finish, closes idle connections, and

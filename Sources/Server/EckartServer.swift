@@ -59,6 +59,7 @@ public final class EckartServer: Sendable {
             headerReadTimeout: options.headerReadTimeout, idleTimeout: options.idleTimeout,
             limits: ParserLimits(maxHeaderBytes: options.maxHeaderBytes, maxBodyBytes: options.maxUploadBytes))
         configuration.lane = Routes.lane
+        configuration.minReceiveRate = options.minReceiveRate
         return configuration
     }
 

@@ -27,6 +27,8 @@ public struct ServerOptions: Sendable {
     public var headerReadTimeout = 10.0
     public var idleTimeout = 60.0
     public var maxConnections = 256
+    /// Bytes a second a request must average once it has been arriving for 2 s (0: no minimum).
+    public var minReceiveRate = 500.0
     /// Diagnostics and encoder jobs run at once (see `InferenceScheduler`); decoders generate on the
     /// batch engine, which batches every request whatever this says.
     public var inferenceConcurrency = 1

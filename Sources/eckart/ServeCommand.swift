@@ -33,7 +33,10 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Largest request header section, KiB.") var maxHeaderKb = 16
     @Option(help: "Seconds to read a request's headers.") var headerTimeout = 10.0
     @Option(help: "Seconds a keep-alive connection may idle.") var idleTimeout = 60.0
-    @Option(help: "Open connections beyond which new ones get 503.") var maxConnections = 256
+    @Option(help: "Open connections; near the limit an idle or slow one gives its slot to a new one, else new ones get 503.")
+    var maxConnections = 256
+    @Option(help: "Bytes a second a request's head and body must average after their first 2 s, else 408; 0 turns it off.")
+    var minReceiveRate = 500.0
     @Option(help: "Diagnostics and encoder jobs at once; 1 lets OpenBLAS use every core for each job.") var inferenceConcurrency = 1
     @Option(help: "KV-cache budget of running generations, MiB; a request reserves prompt + max_tokens positions.") var kvCacheMb = 2048
     @Option(help: "Tokens one engine step runs (decode tokens plus prompt chunks).") var maxNumBatchedTokens = 512
@@ -57,6 +60,7 @@ struct ServeCommand: ParsableCommand {
         if let maxAdapterRank, maxAdapterRank > rankLimit {
             throw ValidationError("--max-adapter-rank \(maxAdapterRank) exceeds --rank-limit \(rankLimit)")
         }
+        guard minReceiveRate >= 0 else { throw ValidationError("--min-receive-rate must not be negative") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         for module in loraModules {
             do { _ = try LoRAModule(parsing: module) } catch { throw ValidationError("\(error)") }
@@ -100,6 +104,7 @@ struct ServeCommand: ParsableCommand {
         options.headerReadTimeout = headerTimeout
         options.idleTimeout = idleTimeout
         options.maxConnections = maxConnections
+        options.minReceiveRate = minReceiveRate
         options.inferenceConcurrency = inferenceConcurrency
         options.kvCacheBytes = kvCacheMb << 20
         options.maxStepTokens = maxNumBatchedTokens

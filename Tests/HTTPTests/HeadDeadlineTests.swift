@@ -40,7 +40,7 @@ private func deadlineAction(_ chunks: [(Double, String)], at end: Double, header
     for (time, text) in chunks {
         let events = parser.feed(Array(text.utf8))
         let completed = requests(events).count
-        deadlines.received(at: seconds(time), phase: parser.phase, completedRequests: completed)
+        deadlines.received(text.utf8.count, at: seconds(time), phase: parser.phase, completedRequests: completed)
     }
     return deadlines.action(at: seconds(end), phase: parser.phase)
 }
