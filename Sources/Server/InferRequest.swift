@@ -35,7 +35,7 @@ struct InferRequest {
         .union(GenerationParameters.fields)
     static let maxGeneratedTokens = 4096
 
-    init(_ body: JSONBody, encoder: Bool, tokenizer: Tokenizer?) throws {
+    init(_ body: JSONBody, encoder: Bool, tokenizer: Tokenizer?, tokenizerProblem: String? = nil) throws {
         try body.allowOnly(Self.fields)
         adapters = try AdapterSelection.parse(body, single: try body.string("adapter"))
         adapter = adapters.label
@@ -49,7 +49,7 @@ struct InferRequest {
             guard body.object["tokens"] == nil else {
                 throw HTTPError.badRequest("give either tokens or \(textField), not both", code: "invalid_field")
             }
-            let tokenizer = try requireTokenizer(tokenizer)
+            let tokenizer = try requireTokenizer(tokenizer, problem: tokenizerProblem)
             if encoder {
                 guard case .array(let items)? = body.object["texts"], !items.isEmpty else {
                     throw HTTPError.badRequest("field texts must be a non-empty array of strings", code: "invalid_field")

@@ -10,7 +10,7 @@ extension Routes {
         routes.addStreaming("POST", "/infer") { request, sink in
             let body = try JSONBody(request)
             let inference = try InferRequest(body, encoder: { if case .encoder = model { true } else { false } }(),
-                                             tokenizer: tokenizer)
+                                             tokenizer: tokenizer, tokenizerProblem: options.tokenizerProblem)
             guard inference.generation.stream else { return json(try service.infer(inference, tokenizer: tokenizer)) }
             try streamInfer(inference, sink: sink)
             return nil
@@ -19,14 +19,14 @@ extension Routes {
             let body = try JSONBody(request)
             try body.allowOnly(["text", "add_special_tokens"])
             guard let text = try body.string("text") else { throw HTTPError.badRequest("field text is required", code: "invalid_field") }
-            let ids = try requireTokenizer(tokenizer).encode(text, addSpecialTokens: try body.nonNullBool("add_special_tokens") ?? true)
+            let ids = try requireTokenizer().encode(text, addSpecialTokens: try body.nonNullBool("add_special_tokens") ?? true)
             return json(.object(["tokens": .array(ids.map { .number(JSONNumber($0)) })]))
         }
         routes.add("POST", "/detokenize") { request in
             let body = try JSONBody(request)
             try body.allowOnly(["tokens", "skip_special_tokens"])
             guard let ids = try body.ints("tokens") else { throw HTTPError.badRequest("field tokens is required", code: "invalid_field") }
-            let tokenizer = try requireTokenizer(tokenizer)
+            let tokenizer = try requireTokenizer()
             if let bad = ids.first(where: { tokenizer.token(of: $0) == nil }) {
                 throw HTTPError.badRequest("token id \(bad) is not in the vocabulary", code: "invalid_field")
             }

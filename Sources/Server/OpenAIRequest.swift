@@ -41,7 +41,7 @@ struct CompletionRequest {
         let named: String?
         (model, named) = try routes.openAIModel(body)
         adapters = try AdapterSelection.parse(body, single: named)
-        let tokenizer = try requireTokenizer(routes.tokenizer)
+        let tokenizer = try routes.requireTokenizer()
         try Self.refuseUnsupported(body, chat: chat)
         if chat {
             let messages = try Self.messages(body)

@@ -153,13 +153,13 @@ extension Routes {
         guard let input = body.object["input"], !input.isNull else { throw HTTPError.badRequest("field input is required", code: "invalid_field") }
         let sequences: [[Int]]
         if let text = input.stringValue {
-            sequences = [try requireTokenizer(tokenizer).encode(text)]
+            sequences = [try requireTokenizer().encode(text)]
         } else if let items = input.arrayValue, !items.isEmpty {
             if items.allSatisfy({ $0.numberValue != nil }) {
                 sequences = [try JSONBody.ints(input, field: "input")]
             } else {
                 sequences = try items.enumerated().map { index, item in
-                    if let text = item.stringValue { return try requireTokenizer(tokenizer).encode(text) }
+                    if let text = item.stringValue { return try requireTokenizer().encode(text) }
                     return try JSONBody.ints(item, field: "input[\(index)]")
                 }
             }

@@ -89,12 +89,20 @@ struct Routes: Sendable {
     }
 }
 
-/// The model's tokenizer, or a 400 saying the model directory has none.
-func requireTokenizer(_ tokenizer: Tokenizer?) throws -> Tokenizer {
-    guard let tokenizer else {
-        throw HTTPError.badRequest("the model directory has no tokenizer.json; send token ids", code: "no_tokenizer")
+/// The model's tokenizer, or a 400 saying why there is none: the model has no tokenizer, or
+/// `problem`, the reason the one it has failed to load.
+func requireTokenizer(_ tokenizer: Tokenizer?, problem: String?) throws -> Tokenizer {
+    if let tokenizer { return tokenizer }
+    if let problem {
+        throw HTTPError.badRequest("text input is off because the model's tokenizer failed to load: \(problem); send token ids",
+                                   code: "tokenizer_failed")
     }
-    return tokenizer
+    throw HTTPError.badRequest("the model has no tokenizer (tokenizer.json); send token ids", code: "no_tokenizer")
+}
+
+extension Routes {
+    /// The model's tokenizer, or a 400 saying why there is none.
+    func requireTokenizer() throws -> Tokenizer { try Server.requireTokenizer(tokenizer, problem: options.tokenizerProblem) }
 }
 
 func describe(_ d: AdapterDescription) -> JSONValue {

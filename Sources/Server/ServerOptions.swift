@@ -29,6 +29,8 @@ public struct ServerOptions: Sendable {
     public var maxConnections = 256
     /// Bytes a second a request must average once it has been arriving for 2 s (0: no minimum).
     public var minReceiveRate = 500.0
+    /// Why the model's tokenizer failed to load, if it did: requests with text are told so.
+    public var tokenizerProblem: String? = nil
     /// Diagnostics and encoder jobs run at once (see `InferenceScheduler`); decoders generate on the
     /// batch engine, which batches every request whatever this says.
     public var inferenceConcurrency = 1

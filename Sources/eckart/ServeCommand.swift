@@ -131,6 +131,7 @@ struct ServeCommand: ParsableCommand {
                     tokenizer = try Tokenizer(contentsOf: tokenizerURL)
                 } catch {
                     logger.warning("text input disabled: \(error)")
+                    options.tokenizerProblem = "\(error)"
                 }
             }
             // generation_config.json's EOS ids end generations (as transformers' generate()).

@@ -59,6 +59,23 @@ final class ServeProcess: @unchecked Sendable {
         return result
     }
 
+    func post(_ path: String, json: String) throws -> (status: Int, json: [String: Any]) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(json.utf8)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.timeoutInterval = 10
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: (Int, [String: Any]) = (0, [:])
+        URLSession.shared.dataTask(with: request) { data, response, _ in
+            let json = data.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+            result = ((response as? HTTPURLResponse)?.statusCode ?? 0, json)
+            done.signal()
+        }.resume()
+        _ = done.wait(timeout: .now() + 15)
+        return result
+    }
+
     func stop() {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
@@ -121,6 +138,21 @@ final class ServeProcess: @unchecked Sendable {
         second.waitUntilExit()
         #expect(second.terminationStatus != 0)
         #expect(text.contains("\(first.port)") && !text.contains("loaded "), "\(text)")
+    }
+
+    /// A tokenizer.json Eckart cannot read used to leave one warning in the log and requests told
+    /// "no tokenizer.json"; now they are told what failed.
+    @Test func aBrokenTokenizerIsNamedInRequests() throws {
+        let model = FileManager.default.temporaryDirectory.appendingPathComponent("eckart-broken-tokenizer-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: Fixtures.model("qwen2-tiny"), to: model)
+        defer { try? FileManager.default.removeItem(at: model) }
+        try Data(#"{"model": {"type": "Unigram", "vocab": []}}"#.utf8).write(to: model.appendingPathComponent("tokenizer.json"))
+        let serve = try ServeProcess(["--model", model.path])
+        defer { serve.stop() }
+        let reply = try serve.post("/tokenize", json: #"{"text": "hi"}"#)
+        let error = reply.json["error"] as? [String: Any]
+        #expect(reply.status == 400 && error?["code"] as? String == "tokenizer_failed", "\(reply.json)")
+        #expect((error?["message"] as? String)?.contains("Unigram") == true, "\(reply.json)")
     }
 
     /// An encoder has no chat, so its tokenizer_config.json's template is not read (it used to warn).

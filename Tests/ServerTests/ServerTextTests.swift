@@ -60,3 +60,15 @@ struct ServerTextTests {
     #expect(try live.post("/infer", json: #"{"prompt": "hello"}"#).errorCode == "no_tokenizer")
     #expect(try live.post("/tokenize", json: #"{"text": "hello"}"#).errorCode == "no_tokenizer")
 }
+
+/// A tokenizer that failed to load is named in the error of every request with text, instead of
+/// "no tokenizer.json" about a file that is there.
+@Test func aTokenizerThatFailedToLoadIsNamed() throws {
+    let live = try LiveServer(model: "qwen2-tiny") { $0.tokenizerProblem = "unsupported model type Unigram" }
+    defer { live.stop() }
+    for (path, body) in [("/infer", #"{"prompt": "hello"}"#), ("/tokenize", #"{"text": "hello"}"#),
+                         ("/v1/completions", #"{"model": "qwen2-tiny", "prompt": "hello"}"#)] {
+        let reply = try live.post(path, json: body)
+        #expect(reply.status == 400 && reply.text.contains("tokenizer failed to load") && reply.text.contains("Unigram"), "\(path): \(reply.text)")
+    }
+}
