@@ -124,43 +124,80 @@ public final class EncoderModel: Sendable {
     public func encode(
         tokens: [Int], attentionMask: [Int]? = nil, tokenTypes: [Int]? = nil, overlay: (any LinearOverlay)? = nil
     ) throws -> Encoding {
+        try encode(batch: [EncoderInput(tokens: tokens, attentionMask: attentionMask, tokenTypes: tokenTypes, overlay: overlay)])[0]
+    }
+
+    /// Throws the error `encode` would for `input`, so a server can refuse one request's bad input
+    /// before batching it with others.
+    public func validate(_ input: EncoderInput) throws {
         let c = config
-        let n = tokens.count, d = c.hiddenSize
+        let n = input.tokens.count
         guard n > 0 else { throw ModelError.emptyInput }
         guard n <= c.maxPositions else { throw ModelError.sequenceTooLong(n, maximum: c.maxPositions) }
-        for id in tokens where id < 0 || id >= c.vocabularySize {
+        for id in input.tokens where id < 0 || id >= c.vocabularySize {
             throw ModelError.tokenOutOfRange(id, vocabularySize: c.vocabularySize)
         }
-        let maskValues = attentionMask ?? Array(repeating: 1, count: n)
-        guard maskValues.count == n else { throw ModelError.attentionMaskLength(maskValues.count, tokens: n) }
-        guard maskValues.allSatisfy({ $0 == 0 || $0 == 1 }), maskValues.contains(1) else {
-            throw ModelError.invalidConfig("attention mask must hold 0s and 1s with at least one 1")
+        if let mask = input.attentionMask {
+            guard mask.count == n else { throw ModelError.attentionMaskLength(mask.count, tokens: n) }
+            guard mask.allSatisfy({ $0 == 0 || $0 == 1 }), mask.contains(1) else {
+                throw ModelError.invalidConfig("attention mask must hold 0s and 1s with at least one 1")
+            }
         }
-        let mask = maskValues.map { $0 == 1 }
-        let types = tokenTypes ?? Array(repeating: 0, count: n)
-        guard types.count == n, types.allSatisfy({ $0 >= 0 && $0 < c.typeVocabularySize }) else {
-            throw ModelError.invalidConfig("token types must be \(n) values in [0, \(c.typeVocabularySize))")
+        if let types = input.tokenTypes {
+            guard types.count == n, types.allSatisfy({ $0 >= 0 && $0 < c.typeVocabularySize }) else {
+                throw ModelError.invalidConfig("token types must be \(n) values in [0, \(c.typeVocabularySize))")
+            }
         }
+    }
 
-        // Embeddings: word + absolute position + token type, then LayerNorm. h (n, d)
-        var h = Matrix(rows: n, cols: d)
-        for t in 0..<n {
-            for j in 0..<d {
-                h[t, j] = wordEmbeddings[tokens[t], j] + positionEmbeddings[t, j] + tokenTypeEmbeddings[types[t], j]
+    /// Encodes several sequences, each with its own adapter, in one forward pass: their rows are
+    /// stacked, every linear module runs once over all of them (each adapter's delta on its own rows,
+    /// see SegmentedLinear.swift), and attention runs within each sequence. As a loop, and equal to
+    /// it up to the summation order of the larger products:
+    ///
+    ///     inputs.map { encode(tokens: $0.tokens, attentionMask: $0.attentionMask,
+    ///                         tokenTypes: $0.tokenTypes, overlay: $0.overlay) }
+    public func encode(batch inputs: [EncoderInput]) throws -> [Encoding] {
+        let c = config
+        let d = c.hiddenSize
+        for input in inputs { try validate(input) }
+        guard !inputs.isEmpty else { return [] }
+        var offsets = [0]
+        for input in inputs { offsets.append(offsets.last! + input.tokens.count) }
+        let total = offsets.last!
+        let masks = inputs.map { input in (input.attentionMask ?? Array(repeating: 1, count: input.tokens.count)).map { $0 == 1 } }
+
+        // Embeddings: word + absolute position + token type, then LayerNorm. h (N, d)
+        var h = Matrix(rows: total, cols: d)
+        for (i, input) in inputs.enumerated() {
+            let types = input.tokenTypes ?? Array(repeating: 0, count: input.tokens.count)
+            for t in 0..<input.tokens.count {
+                let row = offsets[i] + t
+                for j in 0..<d {
+                    h[row, j] = wordEmbeddings[input.tokens[t], j] + positionEmbeddings[t, j] + tokenTypeEmbeddings[types[t], j]
+                }
             }
         }
         h = layerNorm(h, weight: embeddingNorm.weight, bias: embeddingNorm.bias, eps: c.layerNormEps)
 
-        let segments = [RowSegment(rows: 0..<n, overlay: overlay)]
+        let segments = rowSegments(inputs.indices.map { (offsets[$0]..<offsets[$0 + 1], inputs[$0].overlay) })
         for block in blocks {
             let m = block.modules
-            // Self-attention over all unmasked positions.
+            // Self-attention within each sequence, over its unmasked positions.
             let qkv = Linear.projections(h, [(block.query, m.query), (block.key, m.key), (block.value, m.value)], segments: segments)
-            let q = qkv[0], k = qkv[1], v = qkv[2]
-            let context = k.storage.withUnsafeBufferPointer { keys in
-                v.storage.withUnsafeBufferPointer { values in
-                    attention(queries: q, keys: keys.baseAddress!, values: values.baseAddress!, keyCount: n,
-                              heads: c.headCount, kvHeads: c.headCount, headDim: c.headDim, visibility: .padding(mask))
+            var context = Matrix(rows: total, cols: d)
+            qkv[0].storage.withUnsafeBufferPointer { q in
+                qkv[1].storage.withUnsafeBufferPointer { k in
+                    qkv[2].storage.withUnsafeBufferPointer { v in
+                        context.storage.withUnsafeMutableBufferPointer { o in
+                            for i in inputs.indices {
+                                let first = offsets[i] * d, count = offsets[i + 1] - offsets[i]
+                                attention(queries: q.baseAddress! + first, tokens: count, keys: k.baseAddress! + first,
+                                          values: v.baseAddress! + first, keyCount: count, heads: c.headCount, kvHeads: c.headCount,
+                                          headDim: c.headDim, visibility: .padding(masks[i]), into: o.baseAddress! + first)
+                            }
+                        }
+                    }
                 }
             }
             // Output projection, residual, LayerNorm (post-norm).
@@ -174,6 +211,25 @@ public final class EncoderModel: Sendable {
             out.add(h)
             h = layerNorm(out, weight: block.outputNorm.weight, bias: block.outputNorm.bias, eps: c.layerNormEps)
         }
-        return Encoding(lastHiddenState: h, embedding: pooling.pool(h, mask: mask))
+        return inputs.indices.map { i in
+            let states = h.rows(offsets[i]..<offsets[i + 1])
+            return Encoding(lastHiddenState: states, embedding: pooling.pool(states, mask: masks[i]))
+        }
+    }
+}
+
+/// One sequence of an encoder batch: its tokens, optional attention mask (1 real, 0 padding) and
+/// token types, and the adapter its rows run with.
+public struct EncoderInput: Sendable {
+    public var tokens: [Int]
+    public var attentionMask: [Int]?
+    public var tokenTypes: [Int]?
+    public var overlay: (any LinearOverlay)?
+
+    public init(tokens: [Int], attentionMask: [Int]? = nil, tokenTypes: [Int]? = nil, overlay: (any LinearOverlay)? = nil) {
+        self.tokens = tokens
+        self.attentionMask = attentionMask
+        self.tokenTypes = tokenTypes
+        self.overlay = overlay
     }
 }

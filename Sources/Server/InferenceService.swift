@@ -18,6 +18,8 @@ final class InferenceService: Sendable {
     let metrics: Metrics
     /// The decoder's batch engine (nil for encoders), and what it reports.
     let engine: BatchEngine?
+    /// Batches concurrent requests on an encoder (nil for decoders).
+    let encoderBatcher: EncoderBatcher?
     let serving: ServingMetrics
     /// What ends a generation (decoders); from generation_config.json or config.json.
     let generation: GenerationConfig
@@ -33,6 +35,11 @@ final class InferenceService: Sendable {
             engine = BatchEngine(model: decoder, limits: limits, metrics: serving)
         } else {
             engine = nil
+        }
+        if case .encoder(let encoder) = model {
+            encoderBatcher = EncoderBatcher(model: encoder, scheduler: scheduler, maxBatchTokens: limits.maxStepTokens)
+        } else {
+            encoderBatcher = nil
         }
         if let generation {
             self.generation = generation
@@ -129,17 +136,18 @@ final class InferenceService: Sendable {
     }
 
     /// Sentence embeddings of each sequence (encoders).
-    func embed(_ sequences: [[Int]], adapters: AdapterSelection, mode: AdapterMode) throws -> (embeddings: [[Float]], modeUsed: String, timing: JSONObject) {
-        guard case .encoder(let encoder) = model else { throw HTTPError.decoderCannotEmbed }
+    /// `batchRequests`: how many requests shared the forward pass (see EncoderBatcher.swift).
+    func embed(_ sequences: [[Int]], adapters: AdapterSelection, mode: AdapterMode)
+        throws -> (embeddings: [[Float]], modeUsed: String, timing: JSONObject, batchRequests: Int) {
+        guard let encoderBatcher else { throw HTTPError.decoderCannotEmbed }
         let start = DispatchTime.now()
         let lease = try lease(adapters, mode: mode)
         defer { lease.release() }
-        let (embeddings, queued) = try scheduler.run { () throws -> ([[Float]], Double) in
-            let encodeStart = DispatchTime.now()
-            return (try sequences.map { try encoder.encode(tokens: $0, overlay: lease.overlay).embedding }, milliseconds(since: encodeStart))
-        }
-        return (embeddings.0, lease.mode,
-                ["queue": timingValue(queued), "encode": timingValue(embeddings.1), "total": timingValue(milliseconds(since: start))])
+        let (encodings, queued, batchRequests) = try encoderBatcher.encode(sequences.map { EncoderInput(tokens: $0, overlay: lease.overlay) })
+        let total = milliseconds(since: start)
+        return (encodings.map(\.embedding), lease.mode,
+                ["queue": timingValue(queued), "encode": timingValue(max(0, total - queued)), "total": timingValue(total)],
+                batchRequests)
     }
 
     /// Answers one non-streaming `/infer` request as the JSON object the API returns.
@@ -152,9 +160,10 @@ final class InferenceService: Sendable {
                                       tokenizer: tokenizer, wantText: request.textInput)
             fields += InferenceService.fields(of: report, request: request)
         case .encoder:
-            let (embeddings, modeUsed, timing) = try embed(request.sequences, adapters: request.adapters, mode: request.adapterMode)
+            let (embeddings, modeUsed, timing, batchRequests) = try embed(request.sequences, adapters: request.adapters, mode: request.adapterMode)
             fields += [
                 ("mode", .string(modeUsed)),
+                ("batch_requests", .number(JSONNumber(batchRequests))),
                 ("embeddings", .array(embeddings.map { .array($0.map { .number(JSONNumber($0)) }) })),
                 ("usage", .object(["prompt_tokens": .number(JSONNumber(request.sequences.reduce(0) { $0 + $1.count }))])),
                 ("timing_ms", .object(timing)),

@@ -167,7 +167,7 @@ extension Routes {
             throw HTTPError.badRequest("field input must be a string, an array of strings, token ids or arrays of token ids", code: "invalid_field")
         }
         guard sequences.allSatisfy({ !$0.isEmpty }) else { throw HTTPError.badRequest("every input must hold at least one token", code: "invalid_field") }
-        let (vectors, _, _) = try service.embed(sequences, adapters: adapters, mode: .auto)
+        let (vectors, _, _, _) = try service.embed(sequences, adapters: adapters, mode: .auto)
         let data: [JSONValue] = vectors.enumerated().map { index, vector in
             let embedding: JSONValue = format == "float"
                 ? .array(vector.map { .number(JSONNumber($0)) })
