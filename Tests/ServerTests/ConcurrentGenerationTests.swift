@@ -119,16 +119,7 @@ private func sample(_ text: String, _ name: String) -> (labels: String, value: D
     #expect(sample(idle, "vllm:num_requests_running")?.value == 0 && sample(idle, "vllm:num_requests_waiting")?.value == 0)
 
     // A streamed generation on the adapter, read a little and then abandoned.
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var timeout = timeval(tv_sec: 60, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = UInt16(live.server.port).bigEndian
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
+    let fd = try live.connectedSocket()
     let json = #"{"adapter": "tone", "prompt": "Once", "max_tokens": 4096, "ignore_eos": true, "stream": true}"#
     let request = "POST /infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n\r\n\(json)"
     _ = request.withCString { send(fd, $0, strlen($0), 0) }

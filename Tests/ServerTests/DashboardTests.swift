@@ -14,19 +14,8 @@ let publicDirectory = repositoryRoot.appendingPathComponent("Public")
 
 /// One request written byte for byte (`Connection: close`); the status, header fields (lowercased names) and body.
 func rawRequest(port: Int, _ target: String, headers extra: String = "") throws -> (status: Int, headers: [String: String], body: String) {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    try #require(fd >= 0)
+    let fd = try connectedSocket(port: port, receiveTimeout: 10)
     defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    try #require(connected == 0)
-    var timeout = timeval(tv_sec: 10, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     let request = Array("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(extra)Connection: close\r\n\r\n".utf8)
     try #require(send(fd, request, request.count, 0) == request.count)
     var response: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 65536)

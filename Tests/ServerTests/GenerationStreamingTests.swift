@@ -145,17 +145,7 @@ private func metric(_ live: LiveServer, _ prefix: String) throws -> Int {
     let live = try LiveServer(model: "qwen2-bl", modelDirectory: directory, tokenizer: try GenerationFixtures.tokenizer("qwen2-bl"))
     defer { live.stop() }
 
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var timeout = timeval(tv_sec: 5, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = UInt16(live.server.port).bigEndian
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    #expect(connected == 0)
+    let fd = try connectedSocket(port: live.server.port, receiveTimeout: 5)
     let json = #"{"model": "qwen2-bl", "prompt": "Once upon a time", "max_tokens": \#(maxTokens), "stream": true, "seed": 1, "stop": null}"#
     let request = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n\r\n\(json)"
     _ = request.withCString { send(fd, $0, strlen($0), 0) }
