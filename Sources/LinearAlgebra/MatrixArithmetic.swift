@@ -52,6 +52,16 @@ extension Matrix {
         }
     }
 
+    /// Elementwise `self -= other`; shapes must match.
+    public mutating func subtract(_ other: Matrix) {
+        precondition(rows == other.rows && cols == other.cols, "shape mismatch \(shape) vs \(other.shape)")
+        storage.withUnsafeMutableBufferPointer { y in
+            other.storage.withUnsafeBufferPointer { x in
+                for i in 0..<y.count { y[i] -= x[i] }
+            }
+        }
+    }
+
     /// The Euclidean norm of each row.
     public func rowNorms() -> [Float] {
         let c = cols

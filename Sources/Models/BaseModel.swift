@@ -8,11 +8,16 @@ public enum BaseModel: Sendable {
     case decoder(DecoderModel)
     case encoder(EncoderModel)
 
-    /// Loads the model in a Hugging Face directory (`config.json` + `*.safetensors`).
-    public static func load(directory: URL) throws -> BaseModel {
+    /// Loads the model in a Hugging Face directory (`config.json` + `*.safetensors`). With
+    /// `quantization`, the weights of its linear layers (and a decoder's token embedding) are quantized
+    /// to that block type as they load, QLoRA-style; the float32 originals stay mapped, not loaded.
+    public static func load(directory: URL, quantization: QuantizationType? = nil) throws -> BaseModel {
         let file = try ModelConfigFile.load(fromDirectory: directory)
-        return try load(config: file, weights: { try WeightSet(directory: directory) },
-                        pooling: { try SentencePooling(directory: directory) })
+        return try load(config: file, weights: {
+            let weights = try WeightSet(directory: directory)
+            weights.quantization = quantization
+            return weights
+        }, pooling: { try SentencePooling(directory: directory) })
     }
 
     /// Builds a model from a decoded config and tensors already in memory.
@@ -49,6 +54,14 @@ public enum BaseModel: Sendable {
         switch self {
         case .decoder(let m): m.sharedInputGroups
         case .encoder(let m): m.sharedInputGroups
+        }
+    }
+
+    /// For a model quantized at load, the float32 weights its quantized ones were made from.
+    public var originalWeights: OriginalWeights? {
+        switch self {
+        case .decoder(let m): m.originalWeights
+        case .encoder(let m): m.originalWeights
         }
     }
 
@@ -106,7 +119,7 @@ public enum BaseModel: Sendable {
     public var parameterCount: Int {
         switch self {
         case .decoder(let m): m.config.parameterCount
-        case .encoder(let m): m.config.parameterCount + (m.pooler.map { $0.weight.count + $0.outFeatures } ?? 0)
+        case .encoder(let m): m.config.parameterCount + (m.pooler.map { $0.inFeatures * $0.outFeatures + $0.outFeatures } ?? 0)
         }
     }
 }

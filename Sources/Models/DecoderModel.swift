@@ -42,18 +42,20 @@ struct DecoderBlock: Sendable {
 /// A loaded Llama-family causal language model. Immutable: every request and adapter shares it.
 public final class DecoderModel: Sendable {
     public let config: DecoderConfig
-    let embedTokens: Matrix       // (vocab, d)
+    let embedTokens: Linear.Stored   // (vocab, d), float32 or quantized
     let blocks: [DecoderBlock]
     let finalNorm: [Float]        // (d)
     let lmHead: Linear            // (vocab, d); shares storage with embedTokens when tied
     let rope: RotaryEmbedding
     private let linearsByName: [String: Linear]
     public let linearModules: [LinearModuleInfo]
+    /// The float32 weights the quantized ones were made from, for a model quantized at load.
+    public let originalWeights: OriginalWeights?
 
     init(config c: DecoderConfig, weights: WeightSet) throws {
         config = c
         let d = c.hiddenSize, hd = c.headDim
-        embedTokens = try weights.matrix("model.embed_tokens.weight", rows: c.vocabularySize, cols: d)
+        embedTokens = try weights.stored("model.embed_tokens.weight", rows: c.vocabularySize, cols: d)
         var blocks: [DecoderBlock] = []
         for i in 0..<c.layerCount {
             let p = "model.layers.\(i)."
@@ -75,12 +77,13 @@ public final class DecoderModel: Sendable {
         if c.tieWordEmbeddings {
             // transformers ties lm_head to the embedding and ignores a stored copy.
             weights.ignore { $0 == "lm_head.weight" }
-            lmHead = Linear(weight: embedTokens)
+            lmHead = Linear(stored: embedTokens)
         } else {
             lmHead = try weights.linear("lm_head", out: c.vocabularySize, in: d, bias: false)
         }
         weights.ignore { $0.hasSuffix(".rotary_emb.inv_freq") }
         try weights.requireAllUsed()
+        originalWeights = weights.quantization != nil ? weights.originals : nil
         rope = RotaryEmbedding(headDim: hd, theta: c.ropeTheta, scaling: c.ropeScaling, maxPositions: c.maxPositions)
 
         var byName: [String: Linear] = ["lm_head": lmHead]
@@ -182,8 +185,8 @@ public final class DecoderModel: Sendable {
 
         // Token embeddings: h (n, d)
         var h = Matrix(rows: n, cols: d)
-        for (t, id) in step.flatMap(\.tokens).enumerated() {
-            h.storage.replaceSubrange((t * d)..<((t + 1) * d), with: embedTokens.storage[(id * d)..<((id + 1) * d)])
+        h.storage.withUnsafeMutableBufferPointer { hs in
+            for (t, id) in step.flatMap(\.tokens).enumerated() { embedTokens.row(id, into: hs.baseAddress! + t * d) }
         }
 
         for (l, block) in blocks.enumerated() {

@@ -56,6 +56,8 @@ public final class EncoderModel: Sendable {
     let pooler: Linear?
     private let linearsByName: [String: Linear]
     public let linearModules: [LinearModuleInfo]
+    /// The float32 weights the quantized ones were made from, for a model quantized at load.
+    public let originalWeights: OriginalWeights?
 
     init(config c: EncoderConfig, pooling: SentencePooling, weights: WeightSet) throws {
         config = c
@@ -92,6 +94,7 @@ public final class EncoderModel: Sendable {
         // position_ids is an integer buffer; cls./classifier. are task heads an encoder does not run.
         weights.ignore { $0.hasSuffix("embeddings.position_ids") || $0.hasPrefix("cls.") || $0.hasPrefix("classifier.") }
         try weights.requireAllUsed()
+        originalWeights = weights.quantization != nil ? weights.originals : nil
 
         var byName: [String: Linear] = [:]
         var modules: [LinearModuleInfo] = []

@@ -2,22 +2,110 @@
 import LinearAlgebra
 
 /// `y = x · Wᵀ + b` with `weight` (out × in) and optional `bias` (out), as in `torch.nn.Linear`.
+///
+/// The weight is stored in float32, or as quantized blocks exactly as a GGUF file holds them (a
+/// QLoRA-style frozen base): the forward pass multiplies by the blocks without widening them.
 public struct Linear: Sendable {
-    public let weight: Matrix   // (out, in)
+    /// How the weight is held in memory.
+    public enum Stored: Sendable {
+        case dense(Matrix)                  // (out, in) float32
+        case quantized(QuantizedMatrix)     // (out, in) blocks of a `QuantizationType`
+
+        public var rows: Int {
+            switch self {
+            case .dense(let m): m.rows
+            case .quantized(let q): q.rows
+            }
+        }
+
+        public var cols: Int {
+            switch self {
+            case .dense(let m): m.cols
+            case .quantized(let q): q.cols
+            }
+        }
+
+        /// Writes row `i` in float32 to `out` (`cols` values): an embedding lookup.
+        public func row(_ i: Int, into out: UnsafeMutablePointer<Float>) {
+            switch self {
+            case .dense(let m):
+                m.storage.withUnsafeBufferPointer { s in out.update(from: s.baseAddress! + i * m.cols, count: m.cols) }
+            case .quantized(let q):
+                q.dequantizeRow(i, into: out)
+            }
+        }
+
+        /// The whole matrix in float32 (a copy when quantized).
+        public var dense: Matrix {
+            switch self {
+            case .dense(let m): m
+            case .quantized(let q): q.dequantized()
+            }
+        }
+
+        /// Bytes the weight takes in memory.
+        public var byteCount: Int {
+            switch self {
+            case .dense(let m): m.count * MemoryLayout<Float>.size
+            case .quantized(let q): q.byteCount
+            }
+        }
+
+        /// `y[t] = W·x[t]` for `rows` rows of `x` (row stride `ldx`) into `y` (row stride `ldy`, overwritten).
+        public func multiply(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
+            guard rows > 0 else { return }
+            switch self {
+            case .dense(let w):
+                w.storage.withUnsafeBufferPointer { ws in
+                    gemm(.none, .transpose, m: rows, n: w.rows, k: w.cols, a: x, lda: ldx, b: ws.baseAddress!, ldb: w.cols,
+                         c: y, ldc: ldy)
+                }
+            case .quantized(let q):
+                q.multiply(x, rows: rows, ldx: ldx, into: y, ldy: ldy)
+            }
+        }
+    }
+
+    public let stored: Stored
     public let bias: [Float]?   // (out)
 
     public init(weight: Matrix, bias: [Float]? = nil) {
-        precondition(bias == nil || bias!.count == weight.rows, "bias length \(bias!.count) != out features \(weight.rows)")
-        self.weight = weight
+        self.init(stored: .dense(weight), bias: bias)
+    }
+
+    public init(quantized: QuantizedMatrix, bias: [Float]? = nil) {
+        self.init(stored: .quantized(quantized), bias: bias)
+    }
+
+    public init(stored: Stored, bias: [Float]? = nil) {
+        precondition(bias == nil || bias!.count == stored.rows, "bias length \(bias!.count) != out features \(stored.rows)")
+        self.stored = stored
         self.bias = bias
     }
 
-    public var inFeatures: Int { weight.cols }
-    public var outFeatures: Int { weight.rows }
+    public var inFeatures: Int { stored.cols }
+    public var outFeatures: Int { stored.rows }
+
+    /// The weight in float32 (out × in): the stored matrix, or the quantized blocks dequantized into a
+    /// new matrix on every call. For merging (`W + s·B·A` is built from the dequantized weight and never
+    /// re-quantized), DoRA's row norms and diagnostics; the forward pass uses `stored` directly.
+    public var weight: Matrix { stored.dense }
+
+    /// The block type when the weight is quantized, nil for float32.
+    public var quantization: QuantizationType? {
+        if case .quantized(let q) = stored { return q.type }
+        return nil
+    }
 
     /// `x` (tokens × in) → (tokens × out).
     public func callAsFunction(_ x: Matrix) -> Matrix {
-        var y = x.timesTransposed(weight)
+        precondition(x.cols == inFeatures, "input is \(x.shape), layer takes \(inFeatures) features")
+        var y = Matrix(rows: x.rows, cols: outFeatures)
+        x.storage.withUnsafeBufferPointer { xs in
+            y.storage.withUnsafeMutableBufferPointer { ys in
+                stored.multiply(xs.baseAddress!, rows: x.rows, ldx: x.cols, into: ys.baseAddress!, ldy: outFeatures)
+            }
+        }
         if let bias { y.addRowVector(bias) }
         return y
     }

@@ -95,27 +95,22 @@ extension Linear {
     private func products(_ x0: UnsafePointer<Float>, k: Int, into y0: UnsafeMutablePointer<Float>,
                           segments: [RowSegment], changes: [ModuleChange?]) {
         let n = outFeatures
-        weight.storage.withUnsafeBufferPointer { w in
-            var runStart: Int? = nil
-            for (i, segment) in segments.enumerated() {
-                let usesBase: Bool
-                if case .replaced? = changes[i] { usesBase = false } else { usesBase = true }
-                if usesBase, runStart == nil { runStart = segment.rows.lowerBound }
-                let runEnds = !usesBase || i == segments.count - 1
-                if runEnds, let start = runStart {
-                    let end = usesBase ? segment.rows.upperBound : segment.rows.lowerBound
-                    gemm(.none, .transpose, m: end - start, n: n, k: k, a: x0 + start * k, lda: k,
-                         b: w.baseAddress!, ldb: k, c: y0 + start * n, ldc: n)
-                    runStart = nil
-                }
+        var runStart: Int? = nil
+        for (i, segment) in segments.enumerated() {
+            let usesBase: Bool
+            if case .replaced? = changes[i] { usesBase = false } else { usesBase = true }
+            if usesBase, runStart == nil { runStart = segment.rows.lowerBound }
+            let runEnds = !usesBase || i == segments.count - 1
+            if runEnds, let start = runStart {
+                let end = usesBase ? segment.rows.upperBound : segment.rows.lowerBound
+                stored.multiply(x0 + start * k, rows: end - start, ldx: k, into: y0 + start * n, ldy: n)
+                runStart = nil
             }
         }
         for (segment, change) in zip(segments, changes) where !segment.rows.isEmpty {
             guard case .replaced(let merged) = change else { continue }
-            merged.weight.storage.withUnsafeBufferPointer { w in
-                gemm(.none, .transpose, m: segment.rows.count, n: n, k: k, a: x0 + segment.rows.lowerBound * k, lda: k,
-                     b: w.baseAddress!, ldb: k, c: y0 + segment.rows.lowerBound * n, ldc: n)
-            }
+            merged.stored.multiply(x0 + segment.rows.lowerBound * k, rows: segment.rows.count, ldx: k,
+                                   into: y0 + segment.rows.lowerBound * n, ldy: n)
         }
     }
 }

@@ -8,6 +8,9 @@ import LinearAlgebra
 final class WeightSet {
     private var fileOf: [String: SafetensorsFile] = [:]
     private var used: Set<String> = []
+    /// When set, the weights of linear layers (and a decoder's token embedding) are quantized to this
+    /// block type as they load (`eckart serve --quantize`); the float32 copy is not kept.
+    var quantization: QuantizationType? = nil
 
     /// Tensors already in memory (tests, benchmarks, uploads).
     init(files: [SafetensorsFile]) throws {
@@ -89,11 +92,23 @@ final class WeightSet {
         return v
     }
 
+    /// A weight matrix as the forward pass holds it: float32, or quantized when `quantization` is set
+    /// and its rows are whole blocks.
+    func stored(_ name: String, rows: Int, cols: Int) throws -> Linear.Stored {
+        let m = try matrix(name, rows: rows, cols: cols)
+        guard let quantization, cols % quantization.blockSize == 0 else { return .dense(m) }
+        return .quantized(QuantizedMatrix.quantize(m, as: quantization))
+    }
+
     /// A linear layer `prefix.weight` (out × in) with `prefix.bias` when `bias` is true.
     func linear(_ prefix: String, out: Int, in inFeatures: Int, bias: Bool) throws -> Linear {
-        Linear(weight: try matrix(prefix + ".weight", rows: out, cols: inFeatures),
+        Linear(stored: try stored(prefix + ".weight", rows: out, cols: inFeatures),
                bias: bias ? try vector(prefix + ".bias", count: out) : nil)
     }
+
+    /// The float32 tensors as the files hold them, for a model quantized at load: what its quantized
+    /// weights were made from (the files stay mapped; nothing is read until asked for).
+    var originals: OriginalWeights { OriginalWeights(files: fileOf) }
 
     /// Marks tensors the architecture knowingly does not use (buffers, unused heads) as accounted for.
     func ignore(where isIgnored: (String) -> Bool) {

@@ -11,6 +11,7 @@ extension Routes {
             request.query("base") != nil ? try baseSpectrum(request, sink: sink) : try spectrum(request)
         }
         routes.add("GET", "/diagnostics/alignment") { request in try alignment(request) }
+        routes.add("GET", "/diagnostics/quantization") { request in try quantization(request) }
         routes.add("POST", "/diagnostics/rank-sweep") { request in try rankSweep(request) }
     }
 
