@@ -121,3 +121,25 @@ void eckart_sgemm_nt_small(int m, int n0, int n1, int k, float alpha, const floa
 }
 
 const char *eckart_kernel_path(void) { return has_avx2_fma() ? "avx2+fma" : "portable"; }
+
+/* eckart_sgemm_nt_small_parallel: the columns in `parts` contiguous ranges, each a multiple of four
+   (the AVX2 tile's width) but the last. */
+struct small_job {
+    int m, n, k, ldx, ldw, ldy;
+    float alpha, beta;
+    const float *x, *w;
+    float *y;
+};
+
+static void small_part(void *context, int part, int parts) {
+    const struct small_job *j = context;
+    int chunk = ((j->n + parts - 1) / parts + 3) & ~3;
+    int n0 = part * chunk, n1 = n0 + chunk < j->n ? n0 + chunk : j->n;
+    if (n0 < n1) eckart_sgemm_nt_small(j->m, n0, n1, j->k, j->alpha, j->x, j->ldx, j->w, j->ldw, j->beta, j->y, j->ldy);
+}
+
+void eckart_sgemm_nt_small_parallel(int threads, int m, int n, int k, float alpha, const float *x, int ldx,
+                                    const float *w, int ldw, float beta, float *y, int ldy) {
+    struct small_job job = {m, n, k, ldx, ldw, ldy, alpha, beta, x, w, y};
+    eckart_team_run(threads, small_part, &job);
+}

@@ -1,7 +1,7 @@
-// Persistent worker threads for eckart_sgemm_nt_small_parallel (see ckernels.h). One job at a time:
-// the caller publishes it by bumping `generation`; each worker runs its column range and bumps
-// `finished`; the caller runs the first range itself and spins until every worker is done. Workers
-// spin for a while on `generation` before sleeping on a condition variable, as OpenBLAS's do.
+// Persistent worker threads for eckart_team_run (see ckernels.h): the one thread team of Eckart's own
+// kernels (the small-row sgemm, the quantized products). One job at a time: the caller publishes it by
+// bumping `generation`; each worker runs its part and bumps `finished`; the caller runs part 0 itself
+// and spins until every worker is done. Workers spin for a while on `generation` before sleeping on a condition variable, as OpenBLAS's do.
 #include "ckernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
@@ -11,11 +11,11 @@
 #define MAX_WORKERS 63
 #define SPINS 200000   /* about 100 µs of pause instructions before a worker sleeps */
 
+/* A job: `body(context, part, parts)` for each part in 0 ..< parts. */
 struct job {
-    int m, n, k, ldx, ldw, ldy, chunk;
-    float alpha, beta;
-    const float *x, *w;
-    float *y;
+    eckart_team_body body;
+    void *context;
+    int parts;
 };
 
 static struct job current;
@@ -27,8 +27,7 @@ static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static pthread_mutex_t call_lock = PTHREAD_MUTEX_INITIALIZER;   /* one job at a time */
 
 static void run_part(const struct job *j, int part) {
-    int n0 = part * j->chunk, n1 = n0 + j->chunk < j->n ? n0 + j->chunk : j->n;
-    if (n0 < n1) eckart_sgemm_nt_small(j->m, n0, n1, j->k, j->alpha, j->x, j->ldx, j->w, j->ldw, j->beta, j->y, j->ldy);
+    if (part < j->parts) j->body(j->context, part, j->parts);
 }
 
 /* A worker's part, and the generation it was created at: the first job it runs is the next one,
@@ -52,7 +51,7 @@ static void *worker_main(void *arg) {
         }
         seen = now;
         struct job j = current;
-        run_part(&j, part);   /* a no-op for a part past the columns (fewer parts than workers) */
+        run_part(&j, part);   /* a no-op for a part past the job's parts (fewer parts than workers) */
         atomic_fetch_add_explicit(&finished, 1, memory_order_release);
     }
     return 0;
@@ -77,17 +76,15 @@ static void ensure_workers(int count) {
     }
 }
 
-void eckart_sgemm_nt_small_parallel(int threads, int m, int n, int k, float alpha, const float *x, int ldx,
-                                    const float *w, int ldw, float beta, float *y, int ldy) {
+void eckart_team_run(int threads, eckart_team_body body, void *context) {
     if (threads <= 1 || pthread_mutex_trylock(&call_lock) != 0) {
-        /* One thread asked for, or another caller holds the team: run here. */
-        eckart_sgemm_nt_small(m, 0, n, k, alpha, x, ldx, w, ldw, beta, y, ldy);
+        /* One thread asked for, or another caller holds the team: run it all here. */
+        body(context, 0, 1);
         return;
     }
     ensure_workers(threads - 1);
     int parts = workers + 1 < threads ? workers + 1 : threads;
-    int chunk = ((n + parts - 1) / parts + 3) & ~3;
-    current = (struct job){m, n, k, ldx, ldw, ldy, chunk, alpha, beta, x, w, y};
+    current = (struct job){body, context, parts};
     atomic_store(&finished, 0);
     pthread_mutex_lock(&sleep_lock);
     atomic_fetch_add_explicit(&generation, 1, memory_order_release);

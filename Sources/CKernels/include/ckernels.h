@@ -30,4 +30,62 @@ const char *eckart_kernel_path(void);
 void eckart_sgemm_nt_small_parallel(int threads, int m, int n, int k, float alpha,
                                     const float *x, int ldx, const float *w, int ldw,
                                     float beta, float *y, int ldy);
+
+/// The persistent thread team of Eckart's kernels: `body(context, part, parts)` for each part in
+/// 0 ..< parts, with parts ≤ threads, all at once: the caller's thread runs part 0, workers the others.
+/// When `threads` ≤ 1 or another caller holds the team, the caller runs `body(context, 0, 1)` alone,
+/// so a body must cover the whole job with whatever parts it is given. Workers spin briefly between
+/// jobs (a decode step makes hundreds of calls a few microseconds apart), then sleep.
+typedef void (*eckart_team_body)(void *context, int part, int parts);
+void eckart_team_run(int threads, eckart_team_body body, void *context);
+
+// ---- GGUF quantized blocks (llama.cpp's layouts, little-endian, exactly as stored on disk) ----
+
+/// Block types by GGUF type id.
+enum { ECKART_Q4_0 = 2, ECKART_Q4_1 = 3, ECKART_Q8_0 = 8, ECKART_Q4_K = 12, ECKART_Q5_K = 13, ECKART_Q6_K = 14 };
+
+/// Elements per block (32 or 256) and bytes per block of a type; 0 for an unknown type.
+int eckart_quantized_block_elements(int type);
+int eckart_quantized_block_bytes(int type);
+
+/// One row of k elements (k a multiple of the block size) from its blocks:
+///
+///     for (p = 0; p < k; p++) y[p] = value of element p % size of block p / size
+///
+/// with Q8_0 q·d, Q4_0 (q − 8)·d, Q4_1 q·d + m, Q4_K/Q5_K d·scale_j·q − dmin·min_j (sub-block j of 32),
+/// Q6_K d·scale_g·(q − 32) (sub-block g of 16). Each value is rounded once per operation as written
+/// (no fused multiply-add).
+void eckart_dequantize_row(int type, const void *blocks, float *y, int k);
+
+/// Bytes of one activation row of k elements rounded to 8 bits for products with `type`.
+int eckart_activation_row_bytes(int type, int k);
+
+/// x (k floats) to 8-bit blocks for products with `type`: per 32 elements for the 32-element types,
+/// per 256 with per-16 sums for the super-block types; d = max|x| / 127 and q = round(x / d), so
+/// |x[p] − d·q[p]| ≤ d/2.
+void eckart_quantize_activation_row(int type, const float *x, int k, void *out);
+
+/// Activation rows already rounded to 8 bits (m rows of eckart_activation_row_bytes each, at xq)
+/// times weight rows [n0, n1) in blocks (row j at w + j·row_bytes), the integer-dot path:
+///
+///     for (i = 0; i < m; i++) for (j = n0; j < n1; j++) {
+///         float s = 0;
+///         for (p = 0; p < k; p++) s += xq_i[p] * W[j][p];   // xq_i[p] = d·q of activation p
+///         y[i*ldy + j] = s;
+///     }
+///
+/// Summed as integers within a block, so it equals the loop up to float rounding of the per-block
+/// terms; against the unrounded x it differs by at most Σ_blocks (d_x/2)·Σ|W[j][p]|.
+void eckart_quantized_nt(int type, int m, int n0, int n1, int k, const void *xq, const void *w, long row_bytes,
+                         float *y, int ldy);
+
+/// y (m × n, row stride ldy) = x (m × k, stride ldx) · Wᵀ for W (n × k) in blocks: each row of x
+/// rounded to 8 bits (eckart_quantize_activation_row), then eckart_quantized_nt over the columns
+/// split across `threads` on the team.
+void eckart_quantized_nt_parallel(int threads, int type, int m, int n, int k, const float *x, int ldx,
+                                  const void *w, long row_bytes, float *y, int ldy);
+
+/// Rows [0, rows) of W in blocks to floats (out: rows × k, row-major), split across `threads`.
+void eckart_dequantize_rows_parallel(int threads, int type, const void *w, long row_bytes, int rows, int k,
+                                     float *out);
 #endif

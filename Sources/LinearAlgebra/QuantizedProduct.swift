@@ -1,0 +1,74 @@
+// x · Wᵀ for W in quantized blocks, as llama.cpp computes it: a decode step rounds its few activation
+// rows to 8 bits and sums integer products block by block (the weight streams from memory once, at
+// 4.5–8.5 bits per element instead of 32); a prefill dequantizes W a tile of rows at a time and hands
+// each tile to sgemm, which is compute-bound there and would not gain from integer sums.
+import CKernels
+
+extension QuantizedMatrix {
+    /// Rows of x up to which `multiply` takes the integer-dot path (each weight row read once for all
+    /// rows of x); above it, dequantized tiles through sgemm. Measured by `eckart bench`
+    /// (QuantizedBenchmark.swift).
+    public static let integerProductRowLimit = 16
+
+    /// Weight rows dequantized per sgemm call on the prefill path: 256 × 576 floats is 576 KiB, a
+    /// tile that stays in L2 while sgemm packs it, and big enough that each call's fixed costs vanish.
+    static let prefillTileRows = 256
+
+    /// `y = x · Wᵀ` with `W = dequantized()` (rows × cols), `x` m × cols with row stride `ldx`, `y`
+    /// m × rows with row stride `ldy`, overwritten:
+    ///
+    ///     for i in 0..<m { for j in 0..<rows {
+    ///         var s: Float = 0
+    ///         for p in 0..<cols { s += x[i * ldx + p] * W[j, p] }
+    ///         y[i * ldy + j] = s
+    ///     } }
+    ///
+    /// For m ≤ `integerProductRowLimit` each row of x is first rounded to 8 bits per block
+    /// (d = max|x| / 127 per 32 elements, per 256 for the K types), so y[i][j] differs from the loop
+    /// by at most Σ_blocks (d/2)·Σ_p |W[j, p]| plus float rounding. Above it, only by float rounding.
+    /// Both paths split the work over the threads `gemm` uses (the BLAS thread count).
+    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        guard m > 0, rows > 0 else { return }
+        guard cols > 0 else {
+            for i in 0..<m { (y + i * ldy).initialize(repeating: 0, count: rows) }
+            return
+        }
+        let threads = quantizedThreads(rows: rows, cols: cols)
+        if m <= Self.integerProductRowLimit {
+            eckart_quantized_nt_parallel(Int32(threads), Int32(type.rawValue), Int32(m), Int32(rows), Int32(cols), x,
+                                         Int32(ldx), bytes.base, rowBytes, y, Int32(ldy))
+            return
+        }
+        // Prefill: a tile of W in floats, then sgemm with OpenBLAS's own threads, from this thread only
+        // (never from inside the team's workers, so BLAS threads are not nested in ours).
+        let tileRows = min(Self.prefillTileRows, rows)
+        let tile = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * cols)   // (tileRows, cols)
+        defer { tile.deallocate() }
+        for j0 in stride(from: 0, to: rows, by: tileRows) {
+            let count = min(tileRows, rows - j0)
+            eckart_dequantize_rows_parallel(Int32(threads), Int32(type.rawValue), bytes.base + j0 * rowBytes, rowBytes,
+                                            Int32(count), Int32(cols), tile)
+            sgemm(.none, .transpose, m: m, n: count, k: cols, a: x, lda: ldx, b: tile, ldb: cols, c: y + j0, ldc: ldy)
+        }
+    }
+
+    /// `x · Wᵀ` (tokens × rows) for activations `x` (tokens × cols).
+    public func timesTransposed(_ x: Matrix) -> Matrix {
+        precondition(x.cols == cols, "inner dimensions differ: \(x.shape) · \(shape)ᵀ")
+        var out = Matrix(rows: x.rows, cols: rows)
+        x.storage.withUnsafeBufferPointer { xs in
+            out.storage.withUnsafeMutableBufferPointer { ys in
+                guard let xBase = xs.baseAddress, let yBase = ys.baseAddress else { return }
+                multiply(xBase, rows: x.rows, ldx: cols, into: yBase, ldy: rows)
+            }
+        }
+        return out
+    }
+}
+
+/// Threads for a product or dequantization of an n × k weight: the policy of `gemm`'s small-row path
+/// (GEMM.swift), so Eckart's kernels and OpenBLAS share one thread count — every BLAS thread once
+/// the weight is big enough to pay for the hand-off, with at least 16 rows per thread.
+func quantizedThreads(rows n: Int, cols k: Int) -> Int {
+    n * k >= 1 << 16 ? max(1, min(BLAS.threadCount, n / 16)) : 1
+}
