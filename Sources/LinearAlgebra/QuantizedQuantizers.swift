@@ -2,6 +2,9 @@
 // quantizers (quantize_row_*_ref in ggml-quants.c) do: what `eckart serve --quantize` stores.
 
 extension QuantizedMatrix {
+    /// The block types `quantize(_:as:)` writes.
+    public static let quantizable: [QuantizationType] = [.q8_0, .q4_0, .q4_1]
+
     /// `m` in `type`'s blocks, each block scaled on its own:
     ///
     /// - Q8_0: d = max|x| / 127, q = round(x / d) — |x − d·q| ≤ d/2.
@@ -11,7 +14,7 @@ extension QuantizedMatrix {
     ///
     /// d and m are stored as fp16, and each bound holds for the stored (rounded) d and m.
     public static func quantize(_ m: Matrix, as type: QuantizationType) throws(QuantizationError) -> QuantizedMatrix {
-        guard [.q8_0, .q4_0, .q4_1].contains(type) else { throw .noQuantizer(type) }
+        guard quantizable.contains(type) else { throw .noQuantizer(type) }
         guard m.cols % type.blockSize == 0 else {
             throw .columnsNotMultipleOfBlock(type: type, cols: m.cols, blockSize: type.blockSize)
         }

@@ -97,7 +97,7 @@ final class WeightSet {
     func stored(_ name: String, rows: Int, cols: Int) throws -> Linear.Stored {
         let m = try matrix(name, rows: rows, cols: cols)
         guard let quantization, cols % quantization.blockSize == 0 else { return .dense(m) }
-        return .quantized(QuantizedMatrix.quantize(m, as: quantization))
+        return .quantized(try QuantizedMatrix.quantize(m, as: quantization))
     }
 
     /// A linear layer `prefix.weight` (out × in) with `prefix.bias` when `bias` is true.

@@ -1,5 +1,5 @@
 // GET /diagnostics/quantization: what quantizing the base loses, per module, and whether an adapter
-// lives where the loss is (see Diagnostics/QuantizationError.swift).
+// lives where the loss is (see Diagnostics/QuantizationLoss.swift).
 //
 // Which error is measured depends on what the server holds:
 // - a base quantized at load (`--quantize`): E = W − dequant(served), W read back from the mapped
@@ -22,8 +22,8 @@ extension Routes {
             throw HTTPError.badRequest("unknown query parameter \(item.name); expected type, adapter, module and top", code: "invalid_field")
         }
         let requested = try request.query("type").map { text -> QuantizationType in
-            guard let type = QuantizationType.allCases.first(where: { $0.name == text.lowercased() }), QuantizedMatrix.canQuantize(to: type) else {
-                let choices = QuantizationType.allCases.filter(QuantizedMatrix.canQuantize(to:)).map(\.name).joined(separator: ", ")
+            guard let type = QuantizationType.allCases.first(where: { $0.name.lowercased() == text.lowercased() }), QuantizedMatrix.quantizable.contains(type) else {
+                let choices = QuantizedMatrix.quantizable.map { $0.name.lowercased() }.joined(separator: ", ")
                 throw HTTPError.badRequest("query parameter type must be one of \(choices), got \(text)", code: "invalid_field")
             }
             return type
@@ -46,25 +46,22 @@ extension Routes {
             let served = linear.quantization
             let type: QuantizationType
             let weight: Matrix, dequantized: Matrix?
-            switch (served, requested) {
-            case (nil, nil):
-                throw HTTPError.badRequest("the served base is float32; say which block type to measure with type=\(QuantizationType.allCases.filter(QuantizedMatrix.canQuantize(to:)).map(\.name).joined(separator: "|"))",
-                                           code: "invalid_field")
-            case (nil, let asked?):
-                (type, weight, dequantized) = (asked, linear.weight, nil)
-            case (let own?, let asked) where asked == nil || asked == own:
+            if let own = served, requested == nil || requested == own {
                 guard let original = originals?.weight(ofModule: name)
                         ?? (name == "lm_head" ? originals?.weight(ofModule: "model.embed_tokens") : nil) else {
                     throw HTTPError(.conflict, code: "originals_unavailable",
                                     message: "the served weights were read quantized (\(own.name)) from a GGUF file, so the float weights they were made from are not here and their error cannot be measured; serve the Hugging Face safetensors model with --quantize \(own.name) for that, or pass another type= to measure what quantizing these weights again would lose")
                 }
                 (type, weight, dequantized) = (own, original, linear.weight)
-            case (_, let asked?):
+            } else if let asked = requested {
                 (type, weight, dequantized) = (asked, linear.weight, nil)
+            } else {
+                throw HTTPError.badRequest("the served base is float32; say which block type to measure with type=\(QuantizedMatrix.quantizable.map { $0.name.lowercased() }.joined(separator: "|"))",
+                                           code: "invalid_field")
             }
             let update = lease?.adapter.updates[name]
             modules.append(try service.scheduler.run {
-                try QuantizationError.module(name: name, weight: weight, type: type, served: dequantized, top: top, update: update)
+                try QuantizationLoss.module(name: name, weight: weight, type: type, served: dequantized, top: top, update: update)
             }.result)
         }
         return json(quantizationJSON(modules, adapter: request.query("adapter")))

@@ -44,6 +44,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Distinct adapters among running generations.") var maxLoras = 16
     @Option(help: "Generations waiting for admission beyond which new ones get 503 with Retry-After.") var maxWaiting = 1024
     @Option(help: "The dashboard's directory, served at / and /ui/.") var publicDir = "Public"
+    @Option(help: "Quantize a safetensors base's linear weights at load (q8_0, q4_0 or q4_1), QLoRA-style; adapters stay float32.")
+    var quantize: QuantizationType?
     @Option(parsing: .upToNextOption,
             help: "Adapters to store and register at start (vLLM's flag): name=path or {\"name\": ..., \"path\": ...}, several after one flag.")
     var loraModules: [String] = []
@@ -121,7 +123,7 @@ struct ServeCommand: ParsableCommand {
         logger.info("listening on http://\(host):\(listener.port) (loading \(model); /readyz answers 503 until ready)")
         let server = try failing { () throws -> EckartServer in
             let start = DispatchTime.now()
-            let base = try BaseModel.load(directory: URL(fileURLWithPath: model))
+            let base = try BaseModel.load(directory: URL(fileURLWithPath: model), quantization: quantize)
             logger.info("loaded \(base.architecture) from \(model) in \(Int(seconds(since: start) * 1000)) ms")
             // Text input needs the model's tokenizer.json; without one the API takes token ids only.
             var tokenizer: Tokenizer? = nil

@@ -2,6 +2,7 @@
 import FixtureSupport
 import Glibc
 import Foundation
+import LinearAlgebra
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -15,8 +16,9 @@ final class LiveServer: Sendable {
     let adapterDirectory: URL
     var base: URL { URL(string: "http://127.0.0.1:\(server.port)")! }
 
-    init(model name: String, modelDirectory: URL? = nil, tokenizer: Tokenizer? = nil, adapterDirectory: URL? = nil,
-         chatRenderer: (any ChatPromptRenderer)? = nil, configure: (inout ServerOptions) -> Void = { _ in }) throws {
+    init(model name: String, modelDirectory: URL? = nil, quantization: QuantizationType? = nil, tokenizer: Tokenizer? = nil,
+         adapterDirectory: URL? = nil, chatRenderer: (any ChatPromptRenderer)? = nil,
+         configure: (inout ServerOptions) -> Void = { _ in }) throws {
         self.adapterDirectory = adapterDirectory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("eckart-store-\(UUID().uuidString)")
         var options = ServerOptions()
@@ -28,7 +30,7 @@ final class LiveServer: Sendable {
         options.modelName = name
         configure(&options)
         let directory = modelDirectory ?? Fixtures.model(name)
-        let model = try BaseModel.load(directory: directory)
+        let model = try BaseModel.load(directory: directory, quantization: quantization)
         var generation: GenerationConfig? = nil
         if case .decoder(let decoder) = model { generation = try GenerationConfig.load(directory: directory, model: decoder.config) }
         server = try EckartServer(model: model, tokenizer: tokenizer, generation: generation, chatRenderer: chatRenderer, options: options)

@@ -46,7 +46,7 @@ public struct ModuleQuantizationError: Sendable {
     }
 }
 
-public enum QuantizationError {
+public enum QuantizationLoss {
     /// The error of quantizing `weight` (out × in) to `type` and what is left of it after `served`,
     /// its dequantized copy (nil: quantize `weight` to `type` here).
     /// - Parameters:
@@ -55,7 +55,7 @@ public enum QuantizationError {
     public static func module(name: String, weight: Matrix, type: QuantizationType, served: Matrix? = nil, top: Int = 8,
                               update: LoRAUpdate? = nil) throws -> ModuleQuantizationError {
         let (m, n) = (weight.rows, weight.cols)
-        let dequantized = served ?? QuantizedMatrix.quantize(weight, as: type).dequantized()
+        let dequantized = try served ?? QuantizedMatrix.quantize(weight, as: type).dequantized()
         precondition(dequantized.shape == weight.shape, "\(name): quantized copy \(dequantized.shape) vs W \(weight.shape)")
         var error = weight
         error.subtract(dequantized)
