@@ -119,25 +119,74 @@ static inline __m256i nibbles_32(const uint8_t *q) {
     return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), mask), _mm_and_si128(b, mask));
 }
 
-__attribute__((target("avx2,fma,f16c")))
-static float dot_32_avx2(int type, const uint8_t *w, const activation_block32 *x, int blocks) {
-    int bytes = eckart_quantized_block_bytes(type);
-    __m256 acc = _mm256_setzero_ps();
-    float offsets = 0;   /* the Q4_0 and Q4_1 terms in s */
-    for (int b = 0; b < blocks; b++, w += bytes) {
-        __m256i xq = _mm256_loadu_si256((const __m256i *)x[b].q), products;
-        float d = _cvtsh_ss((unsigned short)(w[0] | (w[1] << 8)));
-        if (type == ECKART_Q8_0) {
-            /* signed × signed: |w| × (x with w's sign) */
-            __m256i wq = _mm256_loadu_si256((const __m256i *)(w + 2));
-            products = dot_bytes(_mm256_sign_epi8(wq, wq), _mm256_sign_epi8(xq, wq));
-        } else {
-            products = dot_bytes(nibbles_32(w + (type == ECKART_Q4_0 ? 2 : 4)), xq);
-            offsets += type == ECKART_Q4_0 ? -8 * d * x[b].s : _cvtsh_ss((unsigned short)(w[2] | (w[3] << 8))) * x[b].s;
+/* One 32-element weight block (at w) times block b of R activation rows, into accumulator slot
+   `slot` of each row. */
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline void block_32_avx2(const int type, const uint8_t *w, const activation_block32 *const *x, int b, const int R,
+                                 __m256 acc[][2], __m128 *offsets, const int slot) {
+    int32_t scales;   /* d, and m for Q4_1 (quant bytes otherwise, unused) */
+    memcpy(&scales, w, 4);
+    __m128 d = _mm_cvtph_ps(_mm_cvtsi32_si128(scales));
+    if (type == ECKART_Q8_0) {
+        /* signed × signed: |w| × (x with w's sign) */
+        __m256i wq = _mm256_loadu_si256((const __m256i *)(w + 2)), magnitude = _mm256_sign_epi8(wq, wq);
+        for (int i = 0; i < R; i++) {
+            __m256i products = dot_bytes(magnitude, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)x[i][b].q), wq));
+            __m256 scale = _mm256_broadcastss_ps(_mm_mul_ss(d, _mm_load_ss(&x[i][b].d)));
+            acc[i][slot] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(products), scale, acc[i][slot]);
         }
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(products), _mm256_set1_ps(d * x[b].d), acc);
+    } else {
+        __m256i q = nibbles_32(w + (type == ECKART_Q4_0 ? 2 : 4));
+        /* Q4_0: −8·d multiplies s; Q4_1: m does */
+        __m128 offset = type == ECKART_Q4_0 ? _mm_mul_ss(d, _mm_set_ss(-8)) : _mm_movehdup_ps(d);
+        for (int i = 0; i < R; i++) {
+            __m256i products = dot_bytes(q, _mm256_loadu_si256((const __m256i *)x[i][b].q));
+            __m256 scale = _mm256_broadcastss_ps(_mm_mul_ss(d, _mm_load_ss(&x[i][b].d)));
+            acc[i][slot] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(products), scale, acc[i][slot]);
+            offsets[i] = _mm_fmadd_ss(offset, _mm_load_ss(&x[i][b].s), offsets[i]);
+        }
     }
-    return hsum_avx2(acc) + offsets;
+}
+
+/* One weight row of 32-element blocks against R activation rows (R = 1 … 4 and the type constants
+   after inlining, so the accumulators live in registers): each block is unpacked once and multiplied
+   into every row's sums. Even and odd blocks go to separate accumulators, so one row's chain of fused
+   multiply-adds does not wait on the previous block's. */
+#define ROWS_AT_ONCE 4
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline void dot_32_avx2_rows(const int type, const uint8_t *w, const uint8_t *xq, long x_bytes, int blocks,
+                                    float *out, const int R) {
+    const int bytes = type == ECKART_Q8_0 ? 34 : type == ECKART_Q4_0 ? 18 : 20;
+    __m256 acc[ROWS_AT_ONCE][2];
+    __m128 offsets[ROWS_AT_ONCE];   /* the Q4_0 and Q4_1 terms in s, in lane 0 */
+    const activation_block32 *x[ROWS_AT_ONCE];
+    for (int i = 0; i < R; i++) {
+        acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+        offsets[i] = _mm_setzero_ps();
+        x[i] = (const activation_block32 *)(xq + i * x_bytes);
+    }
+    int b = 0;
+    for (; b + 2 <= blocks; b += 2) {
+        block_32_avx2(type, w + b * bytes, x, b, R, acc, offsets, 0);
+        block_32_avx2(type, w + (b + 1) * bytes, x, b + 1, R, acc, offsets, 1);
+    }
+    if (b < blocks) block_32_avx2(type, w + b * bytes, x, b, R, acc, offsets, 0);
+    for (int i = 0; i < R; i++) out[i] = hsum_avx2(_mm256_add_ps(acc[i][0], acc[i][1])) + _mm_cvtss_f32(offsets[i]);
+}
+
+#define ROWS_CASES(TYPE) \
+    switch (rows) { \
+    case 1: dot_32_avx2_rows(TYPE, w, xq, x_bytes, blocks, out, 1); break; \
+    case 2: dot_32_avx2_rows(TYPE, w, xq, x_bytes, blocks, out, 2); break; \
+    case 3: dot_32_avx2_rows(TYPE, w, xq, x_bytes, blocks, out, 3); break; \
+    default: dot_32_avx2_rows(TYPE, w, xq, x_bytes, blocks, out, 4); break; \
+    }
+
+__attribute__((target("avx2,fma,f16c")))
+static void dot_32_avx2(int type, const uint8_t *w, const uint8_t *xq, long x_bytes, int rows, int blocks, float *out) {
+    if (type == ECKART_Q8_0) ROWS_CASES(ECKART_Q8_0)
+    else if (type == ECKART_Q4_0) ROWS_CASES(ECKART_Q4_0)
+    else ROWS_CASES(ECKART_Q4_1)
 }
 
 /* The 32 quants of one K-type sub-block pair half: per-16 integer dots, as 16 ints. */
@@ -229,9 +278,18 @@ void eckart_quantized_nt(int type, int m, int n0, int n1, int k, const void *xq,
     int avx2 = eckart_quantized_use_avx2();
     for (int j = n0; j < n1; j++) {
         const uint8_t *wj = (const uint8_t *)w + (long)j * row_bytes;
+        if (avx2 && blocks32) {
+            for (int i0 = 0; i0 < m; i0 += ROWS_AT_ONCE) {
+                int rows = m - i0 < ROWS_AT_ONCE ? m - i0 : ROWS_AT_ONCE;
+                float s[ROWS_AT_ONCE];
+                dot_32_avx2(type, wj, (const uint8_t *)xq + i0 * x_bytes, x_bytes, rows, blocks, s);
+                for (int i = 0; i < rows; i++) y[(long)(i0 + i) * ldy + j] = s[i];
+            }
+            continue;
+        }
         for (int i = 0; i < m; i++) {
             const void *xi = (const uint8_t *)xq + i * x_bytes;
-            float s = blocks32 ? (avx2 ? dot_32_avx2 : dot_32_portable)(type, wj, xi, blocks)
+            float s = blocks32 ? dot_32_portable(type, wj, xi, blocks)
                                : (avx2 ? dot_k_avx2 : dot_k_portable)(type, wj, xi, blocks);
             y[(long)i * ldy + j] = s;
         }

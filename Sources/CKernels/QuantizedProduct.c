@@ -54,7 +54,8 @@ static void dequantize_part(void *context, int part, int parts) {
 }
 
 void eckart_dequantize_rows_parallel(int threads, int type, const void *w, long row_bytes, int rows, int k,
-                                     float *out) {
+                                     float *out, int then_rest) {
     struct dequantize_job job = {type, rows, k, w, row_bytes, out};
-    eckart_team_run(threads, dequantize_part, &job);
+    if (then_rest) eckart_team_run_then_rest(threads, dequantize_part, &job);
+    else eckart_team_run(threads, dequantize_part, &job);
 }

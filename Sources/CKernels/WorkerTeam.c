@@ -16,6 +16,7 @@ struct job {
     eckart_team_body body;
     void *context;
     int parts;
+    int rest;   /* sleep right after this job instead of spinning for the next */
 };
 
 static struct job current;
@@ -39,11 +40,12 @@ static void *worker_main(void *arg) {
     free(arg);
     int part = start.part;
     long seen = start.seen;
+    int spin_limit = SPINS;
     for (;;) {
         long now;
         int spins = 0;
         while ((now = atomic_load_explicit(&generation, memory_order_acquire)) == seen) {
-            if (++spins < SPINS) { _mm_pause(); continue; }
+            if (++spins < spin_limit) { _mm_pause(); continue; }
             pthread_mutex_lock(&sleep_lock);
             while ((now = atomic_load(&generation)) == seen) pthread_cond_wait(&wake, &sleep_lock);
             pthread_mutex_unlock(&sleep_lock);
@@ -51,6 +53,7 @@ static void *worker_main(void *arg) {
         }
         seen = now;
         struct job j = current;
+        spin_limit = j.rest ? 0 : SPINS;
         run_part(&j, part);   /* a no-op for a part past the job's parts (fewer parts than workers) */
         atomic_fetch_add_explicit(&finished, 1, memory_order_release);
     }
@@ -76,7 +79,7 @@ static void ensure_workers(int count) {
     }
 }
 
-void eckart_team_run(int threads, eckart_team_body body, void *context) {
+static void run(int threads, eckart_team_body body, void *context, int rest) {
     if (threads <= 1 || pthread_mutex_trylock(&call_lock) != 0) {
         /* One thread asked for, or another caller holds the team: run it all here. */
         body(context, 0, 1);
@@ -84,7 +87,7 @@ void eckart_team_run(int threads, eckart_team_body body, void *context) {
     }
     ensure_workers(threads - 1);
     int parts = workers + 1 < threads ? workers + 1 : threads;
-    current = (struct job){body, context, parts};
+    current = (struct job){body, context, parts, rest};
     atomic_store(&finished, 0);
     pthread_mutex_lock(&sleep_lock);
     atomic_fetch_add_explicit(&generation, 1, memory_order_release);
@@ -94,3 +97,7 @@ void eckart_team_run(int threads, eckart_team_body body, void *context) {
     while (atomic_load_explicit(&finished, memory_order_acquire) < workers) _mm_pause();
     pthread_mutex_unlock(&call_lock);
 }
+
+void eckart_team_run(int threads, eckart_team_body body, void *context) { run(threads, body, context, 0); }
+
+void eckart_team_run_then_rest(int threads, eckart_team_body body, void *context) { run(threads, body, context, 1); }

@@ -121,7 +121,7 @@ public struct QuantizedMatrix: Sendable {
         guard rows > 0, cols > 0 else { return out }
         out.storage.withUnsafeMutableBufferPointer { storage in
             eckart_dequantize_rows_parallel(Int32(quantizedThreads(rows: rows, cols: cols)), Int32(type.rawValue), bytes.base,
-                                            rowBytes, Int32(rows), Int32(cols), storage.baseAddress!)
+                                            rowBytes, Int32(rows), Int32(cols), storage.baseAddress!, 0)
         }
         return out
     }

@@ -16,11 +16,17 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Vocabulary size.") var vocabulary = 32000
     @Option(help: "Timed rounds; each times every configuration once, and the fastest round of each is reported.") var repetitions = 15
     @Flag(help: "Skip the spectrum benchmarks (the dense 4096² SVD takes seconds).") var skipSpectrum = false
+    @Flag(help: "Only the quantized-weight products (SmolLM2 shapes, F32 against Q8_0, Q4_1, Q4_0, Q4_K).") var quantizedOnly = false
     @Option(name: .customLong("threads"), help: "OpenBLAS threads (default: every core).") var threadCount: Int?
     var threads: Int { threadCount ?? ProcessInfo.processInfo.activeProcessorCount }
 
     func run() throws {
         BLAS.setThreadCount(threads)
+        if quantizedOnly {
+            let data = try JSONSerialization.data(withJSONObject: QuantizedBenchmark.run(), options: [.sortedKeys, .prettyPrinted])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
         var report = try failing { try Benchmark(hidden: hidden, layers: layers, tokens: tokens, vocabulary: vocabulary,
                                                   repetitions: repetitions).run() }
         if !skipSpectrum {
@@ -32,6 +38,7 @@ struct BenchCommand: ParsableCommand {
         }
         report.merge(SamplingBenchmark.run().mapValues { $0 as Any }) { _, new in new }
         report.merge(SmallRowsBenchmark.run()) { _, new in new }
+        report.merge(QuantizedBenchmark.run()) { _, new in new }
         let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
         print(String(decoding: data, as: UTF8.self))
     }

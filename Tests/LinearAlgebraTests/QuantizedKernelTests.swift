@@ -1,6 +1,7 @@
 // The quantized products against the loop they document: y = x · Wᵀ with W dequantized, summed in
 // Double. Both paths (integer dots for few rows, dequantized tiles through sgemm for many), every
-// block type, row counts on both sides of the limit, and column counts that do not split evenly.
+// block type, row counts on both sides of the limit and of the kernels' row steps, and column
+// counts that do not split evenly over threads or tiles.
 import FixtureSupport
 import LinearAlgebra
 import Testing
@@ -39,16 +40,21 @@ private func roundingFactor(k: Int, blockSize: Int, integerPath: Bool) -> Double
     2 * Double(integerPath ? k / blockSize + 8 : k) * 0x1p-24
 }
 
-private func checkProduct(_ type: QuantizationType, m: Int, n: Int, k: Int, seed: UInt64) throws {
+private func checkProduct(_ type: QuantizationType, m: Int, n: Int, k: Int, seed: UInt64, path: QuantizedProductPath? = nil) throws {
     var blocks = SeededBlocks(state: seed)
     var floats = SeededMatrices(state: seed)
     let w = try blocks.matrix(type, rows: n, cols: k)
     var x = floats.matrix(m, k)
     if m > 1 { for p in 0..<k { x[1, p] *= 1e4 } }     // a large row and
     if m > 2 { for p in 0..<k { x[2, p] *= 1e-4 } }    // a small one next to ordinary rows
-    let integerPath = m <= QuantizedMatrix.integerProductRowLimit
+    let integerPath = (path ?? (m <= QuantizedMatrix.integerProductRowLimit ? .integerDots : .dequantizedTiles)) == .integerDots
     let (expected, rounding, activation) = reference(x, w)
-    let y = w.timesTransposed(x)
+    var y = Matrix(rows: m, cols: n)
+    x.storage.withUnsafeBufferPointer { xs in
+        y.storage.withUnsafeMutableBufferPointer { ys in
+            w.multiply(xs.baseAddress!, rows: m, ldx: k, into: ys.baseAddress!, ldy: n, path: path)
+        }
+    }
     #expect(y.shape == [m, n])
     let factor = roundingFactor(k: k, blockSize: type.blockSize, integerPath: integerPath)
     var worst = 0.0, violations = 0
@@ -60,30 +66,38 @@ private func checkProduct(_ type: QuantizationType, m: Int, n: Int, k: Int, seed
             if bound > 0 { worst = max(worst, error / bound) }
         }
     }
-    #expect(violations == 0, "\(type) m=\(m) n=\(n) k=\(k): \(violations) outputs outside the bound (worst \(worst) of it)")
+    #expect(violations == 0, "\(type) \(integerPath ? "integer" : "tiles") m=\(m) n=\(n) k=\(k): \(violations) outputs outside the bound (worst \(worst) of it)")
 }
 
 @Test(arguments: QuantizationType.allCases)
 func integerPathMatchesTheLoopWithinTheActivationRounding(_ type: QuantizationType) throws {
-    for m in [1, 2, 3, 16] { try checkProduct(type, m: m, n: 67, k: 512, seed: UInt64(m)) }
+    // 1 … 4 rows at once in the AVX2 kernel, then the next four: 5, 16 and 17 cross those steps.
+    for m in [1, 2, 3, 4, 5, 16, 17] { try checkProduct(type, m: m, n: 67, k: 512, seed: UInt64(m), path: .integerDots) }
 }
 
 @Test(arguments: QuantizationType.allCases)
 func integerPathSplitsColumnsOverThreads(_ type: QuantizationType) throws {
-    // 1000 × 256 clears the threading threshold; 1000 rows do not split into equal parts of 16.
-    try checkProduct(type, m: 3, n: 1000, k: 256 * 3, seed: 41)
+    // 1000 × 768 clears the threading threshold; 1000 rows do not split into equal parts of 16.
+    try checkProduct(type, m: 3, n: 1000, k: 256 * 3, seed: 41, path: .integerDots)
 }
 
 @Test(arguments: QuantizationType.allCases)
-func sgemmPathMatchesTheLoop(_ type: QuantizationType) throws {
-    for m in [17, 64] { try checkProduct(type, m: m, n: 301, k: 512, seed: UInt64(m)) }
+func dequantizedTilePathMatchesTheLoop(_ type: QuantizationType) throws {
+    // Through the small-row kernel (m ≤ 16) and sgemm (17, 64); 1100 rows are three tiles, the last partial.
+    for m in [1, 3, 16, 17, 64] { try checkProduct(type, m: m, n: 1100, k: 256, seed: UInt64(m), path: .dequantizedTiles) }
+}
+
+@Test(arguments: QuantizationType.allCases)
+func defaultPathMatchesTheLoopOnBothSidesOfTheLimit(_ type: QuantizationType) throws {
+    let limit = QuantizedMatrix.integerProductRowLimit
+    for m in [limit, limit + 1] { try checkProduct(type, m: m, n: 301, k: 512, seed: UInt64(m)) }
 }
 
 @Test func productWritesOnlyItsOwnColumnsWithStrides() throws {
     var blocks = SeededBlocks(state: 3)
     let w = try blocks.matrix(.q4_1, rows: 40, cols: 64)
     var floats = SeededMatrices(state: 3)
-    for m in [2, 20] {
+    for m in [2, 20] {   // one per path
         let x = floats.matrix(m, 80)   // rows of 80, the first 64 used
         var y = [Float](repeating: .nan, count: m * 50)
         x.storage.withUnsafeBufferPointer { xs in

@@ -39,6 +39,11 @@ void eckart_sgemm_nt_small_parallel(int threads, int m, int n, int k, float alph
 typedef void (*eckart_team_body)(void *context, int part, int parts);
 void eckart_team_run(int threads, eckart_team_body body, void *context);
 
+/// `eckart_team_run`, after which the workers sleep at once instead of spinning: for a job followed
+/// by OpenBLAS's own threads (a dequantized tile before its sgemm), which spinning workers would
+/// take cores from.
+void eckart_team_run_then_rest(int threads, eckart_team_body body, void *context);
+
 // ---- GGUF quantized blocks (llama.cpp's layouts, little-endian, exactly as stored on disk) ----
 
 /// Block types by GGUF type id.
@@ -85,7 +90,8 @@ void eckart_quantized_nt(int type, int m, int n0, int n1, int k, const void *xq,
 void eckart_quantized_nt_parallel(int threads, int type, int m, int n, int k, const float *x, int ldx,
                                   const void *w, long row_bytes, float *y, int ldy);
 
-/// Rows [0, rows) of W in blocks to floats (out: rows × k, row-major), split across `threads`.
+/// Rows [0, rows) of W in blocks to floats (out: rows × k, row-major), split across `threads`;
+/// with `then_rest` the team's workers sleep right after (eckart_team_run_then_rest).
 void eckart_dequantize_rows_parallel(int threads, int type, const void *w, long row_bytes, int rows, int k,
-                                     float *out);
+                                     float *out, int then_rest);
 #endif
