@@ -1,5 +1,6 @@
-// The tensors of a Hugging Face model directory: one `model.safetensors`, or shards listed by
-// `model.safetensors.index.json`. Loading is strict: every tensor must be used or explicitly ignored.
+// The tensors of a Hugging Face model directory (one `model.safetensors`, or shards listed by
+// `model.safetensors.index.json`), or of a GGUF file seen under Hugging Face's names. Loading is
+// strict: every tensor must be used or explicitly ignored.
 import Foundation
 import Formats
 import LinearAlgebra
@@ -11,6 +12,22 @@ final class WeightSet {
     /// When set, the weights of linear layers (and a decoder's token embedding) are quantized to this
     /// block type as they load (`eckart serve --quantize`); the float32 copy is not kept.
     var quantization: QuantizationType? = nil
+    /// A GGUF file's tensors under Hugging Face names (see GGUFDecoder.swift), when loading one.
+    private var gguf: GGUFSource? = nil
+
+    struct GGUFSource {
+        let file: GGUFFile
+        /// Hugging Face tensor name → GGUF tensor name.
+        let ggufName: [String: String]
+        /// Rows to reorder (`hfRow[i] = ggufRow[order[i]]`), by Hugging Face tensor name.
+        let rowOrder: [String: [Int]]
+    }
+
+    /// The tensors of a GGUF file under the Hugging Face names of `source.ggufName`; tensors it does
+    /// not map keep their GGUF names (and fail `requireAllUsed` unless ignored).
+    init(gguf source: GGUFSource) {
+        gguf = source
+    }
 
     /// Tensors already in memory (tests, benchmarks, uploads).
     init(files: [SafetensorsFile]) throws {
@@ -61,9 +78,44 @@ final class WeightSet {
         return files.sorted()
     }
 
-    var names: [String] { Array(fileOf.keys) }
+    var names: [String] {
+        guard let gguf else { return Array(fileOf.keys) }
+        let mapped = Set(gguf.ggufName.values)
+        return Array(gguf.ggufName.keys) + gguf.file.tensorNames.filter { !mapped.contains($0) }
+    }
 
-    func contains(_ name: String) -> Bool { fileOf[name] != nil }
+    func contains(_ name: String) -> Bool {
+        if let gguf { return gguf.ggufName[name] != nil }
+        return fileOf[name] != nil
+    }
+
+    /// A GGUF tensor's info under a Hugging Face name, marked used.
+    private func ggufTensor(_ name: String, _ gguf: GGUFSource) throws -> GGUFFile.TensorInfo {
+        guard let ggufName = gguf.ggufName[name], let info = gguf.file.info(ggufName) else { throw ModelError.missingTensor(name) }
+        used.insert(name)
+        return info
+    }
+
+    /// A GGUF matrix as the forward pass holds it: float32 for F32/F16/BF16, the blocks as stored
+    /// (borrowed from the mapping, rows reordered where the converter permuted them) otherwise.
+    private func ggufStored(_ name: String, rows: Int, cols: Int, _ gguf: GGUFSource) throws -> Linear.Stored {
+        let info = try ggufTensor(name, gguf)
+        guard info.shape == [rows, cols] else { throw ModelError.tensorShape(name, expected: [rows, cols], actual: info.shape) }
+        let ggufName = gguf.ggufName[name]!
+        let order = gguf.rowOrder[name]
+        if let values = gguf.file.floats(ggufName) {
+            var m = Matrix(rows: rows, cols: cols, storage: values)
+            guard m.isFinite else { throw ModelError.nonFiniteTensor(name) }
+            if let order { m = Matrix(rows: rows, cols: cols, storage: order.flatMap { m.storage[($0 * cols)..<(($0 + 1) * cols)] }) }
+            return .dense(m)
+        }
+        guard let type = QuantizationType(ggufTypeID: Int(info.type.id)), let (address, owner) = gguf.file.tensorAddress(ggufName) else {
+            throw ModelError.unsupportedTensorType(ggufName, type: info.type.name)
+        }
+        var q = try QuantizedMatrix(type: type, rows: rows, cols: cols, mapped: address, byteCount: info.byteCount, owner: owner)
+        if let order { q = q.rowsPermuted(order) }
+        return .quantized(q)
+    }
 
     private func file(_ name: String) throws -> SafetensorsFile {
         guard let file = fileOf[name] else { throw ModelError.missingTensor(name) }
@@ -73,6 +125,7 @@ final class WeightSet {
 
     /// A 2-D tensor of exactly `rows × cols`, converted to Float32 and checked finite.
     func matrix(_ name: String, rows: Int, cols: Int) throws -> Matrix {
+        if let gguf { return try ggufStored(name, rows: rows, cols: cols, gguf).dense }
         let file = try file(name)
         let shape = file.info(name)?.shape ?? []
         // Check the header's shape before converting any data.
@@ -84,6 +137,13 @@ final class WeightSet {
 
     /// A 1-D tensor of exactly `count` elements, converted to Float32 and checked finite.
     func vector(_ name: String, count: Int) throws -> [Float] {
+        if let gguf {
+            let info = try ggufTensor(name, gguf)
+            guard info.shape == [count] else { throw ModelError.tensorShape(name, expected: [count], actual: info.shape) }
+            guard let v = gguf.file.floats(gguf.ggufName[name]!) else { throw ModelError.unsupportedTensorType(name, type: info.type.name) }
+            guard v.allSatisfy({ $0.isFinite }) else { throw ModelError.nonFiniteTensor(name) }
+            return v
+        }
         let file = try file(name)
         let shape = file.info(name)?.shape ?? []
         guard shape == [count] else { throw ModelError.tensorShape(name, expected: [count], actual: shape) }
@@ -95,6 +155,7 @@ final class WeightSet {
     /// A weight matrix as the forward pass holds it: float32, or quantized when `quantization` is set
     /// and its rows are whole blocks.
     func stored(_ name: String, rows: Int, cols: Int) throws -> Linear.Stored {
+        if let gguf { return try ggufStored(name, rows: rows, cols: cols, gguf) }
         let m = try matrix(name, rows: rows, cols: cols)
         guard let quantization, cols % quantization.blockSize == 0 else { return .dense(m) }
         return .quantized(try QuantizedMatrix.quantize(m, as: quantization))
@@ -112,12 +173,12 @@ final class WeightSet {
 
     /// Marks tensors the architecture knowingly does not use (buffers, unused heads) as accounted for.
     func ignore(where isIgnored: (String) -> Bool) {
-        for name in fileOf.keys where isIgnored(name) { used.insert(name) }
+        for name in names where isIgnored(name) { used.insert(name) }
     }
 
     /// Throws if any tensor was neither used nor ignored: a misnamed or foreign checkpoint.
     func requireAllUsed() throws {
-        let unused = fileOf.keys.filter { !used.contains($0) }.sorted()
+        let unused = names.filter { !used.contains($0) }.sorted()
         guard unused.isEmpty else { throw ModelError.unusedTensors(unused) }
     }
 }

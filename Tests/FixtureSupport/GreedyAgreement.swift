@@ -18,7 +18,7 @@ public enum GreedyAgreement: Equatable, CustomStringConvertible {
     /// Compares `ours` with `reference`. `margins[t]` is, in Eckart's logits for step `t` given the
     /// prompt and `reference[..<t]`, the logit of `reference[t]` minus the best other logit
     /// (negative when Eckart prefers another token).
-    public init(ours: [Int], reference: [Int], margins: [Float]) {
+    public init(ours: [Int], reference: [Int], margins: [Float], nearTie: Float = Tolerance.greedyNearTie) {
         precondition(margins.count == reference.count, "one margin per reference token")
         let common = zip(ours, reference).prefix { $0 == $1 }.count
         guard common < max(ours.count, reference.count) else { self = .identical; return }
@@ -27,7 +27,7 @@ public enum GreedyAgreement: Equatable, CustomStringConvertible {
         // stop token was chosen differently, which is again the choice at `common`.
         guard common < margins.count else { self = .disagree(step: common, margin: -.infinity); return }
         let margin = margins[common]
-        self = abs(margin) <= Tolerance.greedyNearTie ? .nearTie(step: common, margin: margin) : .disagree(step: common, margin: margin)
+        self = abs(margin) <= nearTie ? .nearTie(step: common, margin: margin) : .disagree(step: common, margin: margin)
     }
 
     /// True unless the runs disagree beyond the tolerance.
