@@ -21,8 +21,13 @@ struct BPE: TokenModel {
         if let dropout = json.optional("dropout") {
             throw dropout.unsupported(option: "dropout", value: "\(dropout.value.doubleValue ?? .nan)")
         }
+        // transformers 5 writes both as "" (or null) for byte-level BPE models such as SmolLM2; empty
+        // means no prefix or suffix, which is what this BPE does. Only a real affix is unsupported.
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
-            if let value = json.optional(key) { throw value.unsupported(option: key, value: (try? value.string()) ?? "?") }
+            if let value = json.optional(key) {
+                let affix = (try? value.string()) ?? "?"
+                if !affix.isEmpty { throw value.unsupported(option: key, value: affix) }
+            }
         }
         byteFallback = try json.bool("byte_fallback", default: false)
         fuseUnk = try json.bool("fuse_unk", default: false)
