@@ -36,6 +36,9 @@ public struct ModelConfigFile: Decodable, Sendable {
     public var bosTokenId: Int?
     public var eosTokenId: TokenIDs?
     public var torchDtype: String?
+    /// Present in bitsandbytes, AWQ, GPTQ, … checkpoints, whose weights are packed tensors Eckart
+    /// cannot read; `load` refuses them by method instead of failing later on a missing tensor.
+    public var quantizationConfig: QuantizationConfigFile?
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type"
@@ -68,6 +71,7 @@ public struct ModelConfigFile: Decodable, Sendable {
         case bosTokenId = "bos_token_id"
         case eosTokenId = "eos_token_id"
         case torchDtype = "torch_dtype"
+        case quantizationConfig = "quantization_config"
     }
 
     /// Reads and decodes `<directory>/config.json`.
@@ -79,11 +83,16 @@ public struct ModelConfigFile: Decodable, Sendable {
         } catch {
             throw ModelConfigError.missingFile(url.path)
         }
+        let config: ModelConfigFile
         do {
-            return try JSONDecoder().decode(ModelConfigFile.self, from: data)
+            config = try JSONDecoder().decode(ModelConfigFile.self, from: data)
         } catch let error as DecodingError {
             throw ModelConfigError.malformed(url.path, describe(error))
         }
+        if let quantization = config.quantizationConfig {
+            throw ModelConfigError.quantizedCheckpoint(url.path, method: quantization.quantMethod ?? "unnamed")
+        }
+        return config
     }
 }
 
@@ -127,13 +136,27 @@ public struct TokenIDs: Decodable, Sendable, Equatable {
     }
 }
 
+/// `quantization_config`: only the method is read, to name it when refusing the checkpoint.
+public struct QuantizationConfigFile: Decodable, Sendable {
+    /// `bitsandbytes`, `awq`, `gptq`, `fp8`, …
+    public var quantMethod: String?
+
+    enum CodingKeys: String, CodingKey { case quantMethod = "quant_method" }
+}
+
 /// Problems reading a model's `config.json`.
 public enum ModelConfigError: Error, CustomStringConvertible, Equatable {
     case missingFile(String)
     case malformed(String, String)
+    /// The config declares a `quantization_config` (bitsandbytes, AWQ, GPTQ, …): the weights are packed
+    /// in that method's layout, which Eckart does not read. Use the unquantized checkpoint or a GGUF.
+    case quantizedCheckpoint(String, method: String)
 
     public var description: String {
         switch self {
+        case .quantizedCheckpoint(let path, let method):
+            "model config \(path) declares a \(method) quantized checkpoint (quantization_config); Eckart reads unquantized safetensors or GGUF files, not \(method) weights"
+
         case .missingFile(let path): "model config not found: \(path)"
         case .malformed(let path, let why): "model config \(path) is malformed: \(why)"
         }
