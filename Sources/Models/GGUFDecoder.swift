@@ -97,11 +97,24 @@ extension BaseModel {
         guard quantization == nil else {
             throw ModelError.invalidConfig("--quantize applies to safetensors models; \(path.lastPathComponent) is already quantized as GGUF")
         }
+        return try load(gguf: path, widenedTo: nil, asStored: true)
+    }
+
+    /// A GGUF model with every weight widened to float32 (`type` nil) or re-quantized from those floats
+    /// to `type`: the same model in another weight type, for benchmarks.
+    public static func load(gguf path: URL, convertingTo type: QuantizationType?) throws -> BaseModel {
+        try load(gguf: path, widenedTo: type, asStored: false)
+    }
+
+    private static func load(gguf path: URL, widenedTo type: QuantizationType?, asStored: Bool) throws -> BaseModel {
         let file: GGUFFile
         do { file = try GGUFFile(contentsOf: path) } catch let error as GGUFError {
             throw ModelError.invalidGGUF(error.description)
         }
         let config = try DecoderConfig(try GGUFDecoder.config(file))
-        return .decoder(try DecoderModel(config: config, weights: try GGUFDecoder.weights(file, config: config)))
+        let weights = try GGUFDecoder.weights(file, config: config)
+        weights.widenGGUF = !asStored
+        weights.quantization = type
+        return .decoder(try DecoderModel(config: config, weights: weights))
     }
 }

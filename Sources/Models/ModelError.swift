@@ -19,8 +19,6 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case invalidGGUF(String)
     /// A GGUF tensor in a ggml type Eckart does not compute with.
     case unsupportedTensorType(String, type: String)
-    /// A checkpoint quantized by a training-time method (bitsandbytes, AWQ, GPTQ, ...).
-    case quantizedCheckpoint(String)
     case tokenOutOfRange(Int, vocabularySize: Int)
     case sequenceTooLong(Int, maximum: Int)
     case emptyInput
@@ -43,8 +41,6 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case .invalidGGUF(let why): why
         case .unsupportedTensorType(let name, let type):
             "tensor \(name) is stored as \(type), which Eckart does not compute with (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K)"
-        case .quantizedCheckpoint(let method):
-            "the checkpoint is quantized with \(method) (config.json's quantization_config), which Eckart does not load; serve the float checkpoint, optionally with --quantize q8_0|q4_0|q4_1, or a GGUF file"
         case .nonFiniteTensor(let name): "tensor \(name) holds NaN or infinite values"
         case .tokenOutOfRange(let id, let vocab): "token id \(id) is outside the vocabulary [0, \(vocab))"
         case .sequenceTooLong(let n, let maximum): "sequence of \(n) positions exceeds the model's maximum of \(maximum)"

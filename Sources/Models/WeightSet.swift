@@ -12,6 +12,9 @@ final class WeightSet {
     /// When set, the weights of linear layers (and a decoder's token embedding) are quantized to this
     /// block type as they load (`eckart serve --quantize`); the float32 copy is not kept.
     var quantization: QuantizationType? = nil
+    /// For a GGUF file: widen every weight to float32 instead of keeping its blocks (benchmarks compare
+    /// the same model in each weight type); `quantization` then re-quantizes from those floats.
+    var widenGGUF = false
     /// A GGUF file's tensors under Hugging Face names (see GGUFDecoder.swift), when loading one.
     private var gguf: GGUFSource? = nil
 
@@ -114,7 +117,10 @@ final class WeightSet {
         }
         var q = try QuantizedMatrix(type: type, rows: rows, cols: cols, mapped: address, byteCount: info.byteCount, owner: owner)
         if let order { q = q.rowsPermuted(order) }
-        return .quantized(q)
+        guard widenGGUF else { return .quantized(q) }
+        let widened = q.dequantized()
+        guard let quantization, cols % quantization.blockSize == 0 else { return .dense(widened) }
+        return .quantized(try QuantizedMatrix.quantize(widened, as: quantization))
     }
 
     private func file(_ name: String) throws -> SafetensorsFile {

@@ -13,6 +13,8 @@ public enum ModelName {
             let repository = components[components.count - 3].components(separatedBy: "--")
             if repository.count >= 3, repository[0] == "models" { return repository.dropFirst(2).joined(separator: "--") }
         }
+        // A GGUF file is named without its extension: models/x/SmolLM2-135M-Instruct.Q4_1.gguf → SmolLM2-135M-Instruct.Q4_1.
+        if last.lowercased().hasSuffix(".gguf"), last.count > 5 { return String(last.dropLast(5)) }
         return last
     }
 

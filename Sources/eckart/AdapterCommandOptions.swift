@@ -17,7 +17,7 @@ struct AdapterOptions: ParsableArguments {
 
     /// Loads the base model, then the adapter validated against it.
     func load() throws -> (base: BaseModel, adapter: LoRAAdapter) {
-        let base = try BaseModel.load(directory: URL(fileURLWithPath: model))
+        let base = try BaseModel.load(path: URL(fileURLWithPath: model))
         return (base, try LoRAAdapter(directory: directory, model: base))
     }
 }

@@ -7,7 +7,7 @@ struct EckartCommand: ParsableCommand {
         commandName: "eckart",
         abstract: "Serve many LoRA adapters on one frozen base transformer.",
         version: eckartVersion,
-        subcommands: [ServeCommand.self, LogitsCommand.self, EmbedCommand.self, SpectrumCommand.self, SweepCommand.self, TruncateCommand.self, BenchCommand.self, ServeBenchCommand.self])
+        subcommands: [ServeCommand.self, LogitsCommand.self, EmbedCommand.self, SpectrumCommand.self, SweepCommand.self, TruncateCommand.self, BenchCommand.self, ServeBenchCommand.self, ModelBenchCommand.self])
 }
 
 /// Prints `error: <message>` to stderr and exits 1: the CLI's one error path.

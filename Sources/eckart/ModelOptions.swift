@@ -53,7 +53,7 @@ struct ModelOptions: ParsableArguments {
     /// Loads the model and, if given, the adapter in the requested mode.
     func load() throws -> (BaseModel, (any LinearOverlay)?) {
         BLAS.setThreadCount(threads)
-        let base = try BaseModel.load(directory: URL(fileURLWithPath: model))
+        let base = try BaseModel.load(path: URL(fileURLWithPath: model))
         guard let adapter else { return (base, nil) }
         let lora = try LoRAAdapter(directory: URL(fileURLWithPath: adapter), model: base, maxRank: maxRank)
         switch mode {

@@ -43,7 +43,7 @@ struct ServeBenchmark {
 
     func run() throws -> [String: Any] {
         let shape = RandomLlama.smolLM2
-        let base: BaseModel = try command.model.map { try BaseModel.load(directory: URL(fileURLWithPath: $0)) } ?? shape.model()
+        let base: BaseModel = try command.model.map { try BaseModel.load(path: URL(fileURLWithPath: $0)) } ?? shape.model()
         guard case .decoder(let decoder) = base else { throw ModelError.unsupportedArchitecture(base.architecture) }
         let weightBytes = base.linearModules.reduce(0) { $0 + $1.inFeatures * $1.outFeatures * 4 }
 

@@ -13,7 +13,7 @@ struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Serve a base model and its LoRA adapters over HTTP/1.1 + JSON.")
 
-    @Option(help: "A Hugging Face model directory (config.json + *.safetensors).") var model: String
+    @Option(help: "A Hugging Face model directory (config.json + *.safetensors) or a llama.cpp .gguf file.") var model: String
     @Option(help: "Address to bind.") var host = "127.0.0.1"
     @Option(help: "Port to bind (0 picks a free one).") var port = 8080
     @Option(help: "The model's name in /model and /v1/models (vLLM's flag); default: the model directory's name (a Hub snapshot's repository name).")
@@ -123,37 +123,11 @@ struct ServeCommand: ParsableCommand {
         logger.info("listening on http://\(host):\(listener.port) (loading \(model); /readyz answers 503 until ready)")
         let server = try failing { () throws -> EckartServer in
             let start = DispatchTime.now()
-            let base = try BaseModel.load(directory: URL(fileURLWithPath: model), quantization: quantize)
+            let base = try BaseModel.load(path: URL(fileURLWithPath: model), quantization: quantize)
             logger.info("loaded \(base.architecture) from \(model) in \(Int(seconds(since: start) * 1000)) ms")
-            // Text input needs the model's tokenizer.json; without one the API takes token ids only.
-            var tokenizer: Tokenizer? = nil
-            let tokenizerURL = URL(fileURLWithPath: model).appendingPathComponent("tokenizer.json")
-            if FileManager.default.fileExists(atPath: tokenizerURL.path) {
-                do {
-                    tokenizer = try Tokenizer(contentsOf: tokenizerURL)
-                } catch {
-                    logger.warning("text input disabled: \(error)")
-                    options.tokenizerProblem = "\(error)"
-                }
-            }
-            // generation_config.json's EOS ids end generations (as transformers' generate()).
-            var generation: GenerationConfig? = nil
-            if case .decoder(let decoder) = base {
-                generation = try GenerationConfig.load(directory: URL(fileURLWithPath: model), model: decoder.config)
-            }
-            // The model's chat_template renders /v1/chat/completions prompts. A template Eckart cannot
-            // parse disables chat (logged, naming the construct) rather than rendering wrong prompts.
-            // Encoders do not chat: their template (if any) is not read, so it warns about nothing.
-            var chatTemplate: ChatTemplate? = nil
-            if case .decoder = base {
-                do {
-                    chatTemplate = try ChatTemplate.load(modelDirectory: URL(fileURLWithPath: model))
-                    if chatTemplate == nil { logger.info("no chat_template: /v1/chat/completions answers 400") }
-                } catch {
-                    logger.warning("chat disabled: \(error)")
-                }
-            }
-            let server = try EckartServer(model: base, tokenizer: tokenizer, generation: generation, chatRenderer: chatTemplate,
+            let text = try ModelText.load(path: URL(fileURLWithPath: model), base: base, logger: logger)
+            options.tokenizerProblem = text.tokenizerProblem
+            let server = try EckartServer(model: base, tokenizer: text.tokenizer, generation: text.generation, chatRenderer: text.chatTemplate,
                                           options: options, listener: listener)
             let report = server.startupReport
             logger.info("adapters: \(report.valid.count) registered from \(resolvedAdapterDir)")
