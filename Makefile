@@ -6,7 +6,7 @@ DEFAULT_MODEL_DIR := models/all-MiniLM-L6-v2
 MODEL_DIR ?= $(DEFAULT_MODEL_DIR)
 FIXTURE_VENV ?= $(HOME)/.cache/eckart/venv-fixtures
 
-.PHONY: serve test test-kernels fuzz deps test-deps model build bench bench-serve fixtures clean
+.PHONY: serve test test-kernels fuzz deps test-deps model build bench bench-serve fixtures clean test-deploy
 
 deps:
 	@scripts/install-deps.sh
@@ -42,6 +42,12 @@ test: test-deps model
 # After `make test`: the numerical targets again on other OpenBLAS kernel families (see the script).
 test-kernels: deps model
 	ECKART_PYTHON=$$(scripts/test-python.sh) ECKART_MINILM_DIR=$(CURDIR)/$(DEFAULT_MODEL_DIR) scripts/test-kernels.sh
+
+# deploy/ offline (as root): the kustomizations rendered and validated for a named Kubernetes version, the
+# InferencePool against its pinned CRD, the Dockerfile linted, and `eckart serve` run in a debootstrap
+# root holding only the Dockerfile's runtime packages (see scripts/test-deploy.sh). Slow: not in `make test`.
+test-deploy: deps model
+	scripts/test-deploy.sh $(DEFAULT_MODEL_DIR)
 
 FUZZ_SECONDS ?= 60
 # The libFuzzer harnesses of Fuzz/ (a separate package) with ASan, FUZZ_SECONDS each, over corpora

@@ -1,6 +1,12 @@
 // The adapters registered on one base model: descriptions, a cache of loaded adapters, a cache of
 // merged weights, and leases that pin what a request uses. Mirrors vLLM's vllm/lora split: the
 // registry (this file) decides, LRUCache keeps, UnmergedAdapter / MergedAdapter compute.
+//
+// Replicas sharing one store directory: every call that names an id (`contains`, `description`,
+// `lease`) first compares the registration's store generation with the token on disk
+// (`AdapterStore.generation(of:)`, one small read) and follows the store: an id uploaded by another
+// replica is loaded and registered, a replaced one re-registered (its caches dropped), a deleted one
+// forgotten. `list()` does the same for every id in the store.
 import Dispatch
 import Foundation
 import Formats
@@ -87,6 +93,8 @@ public final class AdapterRegistry: @unchecked Sendable {
     private struct Registration {
         var description: AdapterDescription
         let generation: UInt64
+        /// The store's token for the entry this registration was read from.
+        let storeGeneration: String
     }
 
     public let model: BaseModel
@@ -138,7 +146,7 @@ public final class AdapterRegistry: @unchecked Sendable {
         writeLock.withLock {
             store.scan { stored in
                 let adapter = try validatedAdapter(id: stored.id, configData: stored.configData, weightsData: stored.weightsData)
-                register(describe(stored.id, adapter, created: stored.created))
+                register(describe(stored.id, adapter, created: stored.created), storeGeneration: stored.generation)
             }
         }
     }
@@ -149,11 +157,11 @@ public final class AdapterRegistry: @unchecked Sendable {
     public func put(id: String, configData: Data, weightsData: Data, replace: Bool) throws -> AdapterDescription {
         try writeLock.withLock {
             var adapter: LoRAAdapter?
-            try store.put(id: id, configData: configData, weightsData: weightsData, replace: replace) { config, weights in
+            let token = try store.put(id: id, configData: configData, weightsData: weightsData, replace: replace) { config, weights in
                 adapter = try validatedAdapter(id: id, configData: config, weightsData: weights)
             }
             let description = describe(id, adapter!, created: now())
-            let key = register(description)
+            let key = register(description, storeGeneration: token)
             dropCaches(of: id, except: key)
             loaded.insert(adapter!, for: key, bytes: adapter!.byteCount)   // warm: the upload was just parsed
             return description
@@ -165,24 +173,77 @@ public final class AdapterRegistry: @unchecked Sendable {
     public func delete(id: String) throws {
         try writeLock.withLock {
             try store.remove(id: id)
-            lock.withLock {
-                registrations[id] = nil
-                uses[id] = nil
-            }
-            dropCaches(of: id, except: nil)
+            forget(id)
         }
     }
 
-    public func contains(_ id: String) -> Bool { lock.withLock { registrations[id] != nil } }
+    /// Whether `id` is in the store (and valid), as of now: see `synchronize(id:)`.
+    public func contains(_ id: String) -> Bool { (try? synchronize(id: id)) != nil }
 
     public func description(of id: String) throws -> AdapterDescription {
-        guard let registration = lock.withLock({ registrations[id] }) else { throw StoreError.notFound(id) }
-        return registration.description
+        guard let description = try synchronize(id: id) else { throw StoreError.notFound(id) }
+        return description
     }
 
-    /// Registered adapters sorted by id.
+    /// The adapters in the store sorted by id (damaged entries left out), after following every
+    /// upload, replacement and deletion made through other replicas.
     public func list() -> [AdapterDescription] {
-        lock.withLock { registrations.values.map(\.description) }.sorted { $0.id < $1.id }
+        let ids = Set(store.list()).union(lock.withLock { Array(registrations.keys) })
+        for id in ids { _ = try? synchronize(id: id) }
+        return lock.withLock { registrations.values.map(\.description) }.sorted { $0.id < $1.id }
+    }
+
+    /// How many adapters this process has registered, without looking at the store (for `/metrics`,
+    /// which the inference gateway scrapes many times a second).
+    public var registeredCount: Int { lock.withLock { registrations.count } }
+
+    /// Brings `id`'s registration in line with the store and returns it (nil if the id is not
+    /// stored). Unchanged: one read of the entry's generation token. Uploaded or replaced by
+    /// another process: the entry is read, validated and registered (the old version's caches are
+    /// dropped; leases already handed out finish with it). Deleted by another process: forgotten.
+    /// Throws `damaged` if the stored entry does not validate.
+    @discardableResult
+    public func synchronize(id: String) throws -> AdapterDescription? {
+        try synchronizedRegistration(id: id)?.description
+    }
+
+    private func synchronizedRegistration(id: String) throws -> Registration? {
+        guard (try? AdapterStore.validate(id: id)) != nil else { return nil }
+        let onDisk = store.generation(of: id)
+        let local = lock.withLock { registrations[id] }
+        if let local, local.storeGeneration == onDisk { return local }
+        return try writeLock.withLock { () throws -> Registration? in
+            // Another thread may have followed the store while this one waited for the lock.
+            let stored: StoredAdapter
+            do {
+                stored = try store.contents(of: id)
+            } catch StoreError.notFound {
+                forget(id)
+                return nil
+            }
+            if let current = lock.withLock({ registrations[id] }), current.storeGeneration == stored.generation {
+                return current
+            }
+            let adapter: LoRAAdapter
+            do {
+                adapter = try validatedAdapter(id: id, configData: stored.configData, weightsData: stored.weightsData)
+            } catch {
+                throw StoreError.damaged(id: id, reason: "\(error)")
+            }
+            let key = register(describe(id, adapter, created: stored.created), storeGeneration: stored.generation)
+            dropCaches(of: id, except: key)
+            loaded.insert(adapter, for: key, bytes: adapter.byteCount)   // warm: it was just parsed
+            return lock.withLock { registrations[id] }
+        }
+    }
+
+    /// Drops `id`'s registration and caches (call with `writeLock` held).
+    private func forget(_ id: String) {
+        lock.withLock {
+            registrations[id] = nil
+            uses[id] = nil
+        }
+        dropCaches(of: id, except: nil)
     }
 
     // MARK: - Leases
@@ -198,7 +259,21 @@ public final class AdapterRegistry: @unchecked Sendable {
     /// Cold adapters thus cost no weight copies; hot ones pay one merge and then run at base speed.
     /// The lease's `mode` says which was used.
     public func lease(id: String, mode: AdapterMode) throws -> AdapterLease {
+        // A cache miss reads the store; if another process replaced the entry since this registration
+        // was made, the bytes belong to a newer one: follow the store and try again.
+        var attempts = 0
+        while true {
+            do {
+                return try leaseOnce(id: id, mode: mode)
+            } catch is StaleRegistration where attempts < 8 {
+                attempts += 1
+            }
+        }
+    }
+
+    private func leaseOnce(id: String, mode: AdapterMode) throws -> AdapterLease {
         try AdapterStore.validate(id: id)
+        guard try synchronizedRegistration(id: id) != nil else { throw StoreError.notFound(id) }
         let (key, description, useCount) = try lock.withLock { () throws -> (CacheKey, AdapterDescription, Int) in
             guard let registration = registrations[id] else { throw StoreError.notFound(id) }
             let t = now()
@@ -232,9 +307,14 @@ public final class AdapterRegistry: @unchecked Sendable {
         let adapter: LoRAAdapter
         do {
             let stored = try store.contents(of: key.id)
+            guard stored.generation == lock.withLock({ registrations[key.id].flatMap { $0.generation == key.generation ? $0.storeGeneration : nil } }) else {
+                throw StaleRegistration()
+            }
             adapter = try validatedAdapter(id: key.id, configData: stored.configData, weightsData: stored.weightsData)
         } catch StoreError.notFound {
-            throw StoreError.notFound(key.id)
+            throw StaleRegistration()   // deleted by another process: the retry answers 404
+        } catch let error as StaleRegistration {
+            throw error
         } catch let error as StoreError {
             throw error
         } catch {
@@ -292,10 +372,11 @@ public final class AdapterRegistry: @unchecked Sendable {
     }
 
     @discardableResult
-    private func register(_ description: AdapterDescription) -> CacheKey {
+    private func register(_ description: AdapterDescription, storeGeneration: String) -> CacheKey {
         lock.withLock {
             generations += 1
-            registrations[description.id] = Registration(description: description, generation: generations)
+            registrations[description.id] = Registration(description: description, generation: generations,
+                                                         storeGeneration: storeGeneration)
             uses[description.id] = nil
             return CacheKey(id: description.id, generation: generations)
         }
@@ -321,6 +402,9 @@ public final class AdapterRegistry: @unchecked Sendable {
             mergedBytes: mergedBytes, created: created)
     }
 }
+
+/// A cache miss found a newer store entry than the registration it was loading for.
+private struct StaleRegistration: Error {}
 
 /// One merge in progress, that other requests for the same adapter wait on.
 private final class MergeFlight: @unchecked Sendable {

@@ -15,6 +15,18 @@
 // - "~" is not allowed in ids, so staging and aside names never collide with an adapter.
 // Readers: `contents(of:)` opens both files under the store's lock, so it never pairs an old config
 // with new weights; open files and mappings keep the old inodes alive after a replace or remove.
+//
+// Many processes, one root (replicas sharing a ReadWriteMany volume):
+// - Every put also writes `<id>/.eckart-generation`, a random token, into the staging directory, so
+//   the token names one complete entry: `generation(of:)` reads it (one small file), and a replica
+//   that cached another token knows the entry was replaced. Entries written before the token existed
+//   fall back to the directory's inode and modification time.
+// - `contents(of:)` reads the token before and after the two files and retries if they differ, so a
+//   pair read while another process replaced the entry is never returned. (A replaced directory is
+//   renamed aside and deleted, never renamed back, so equal tokens mean both files came from it.)
+// - put, remove and the clean-up half of `scan` hold an exclusive flock(2) on `<root>/.~lock`
+//   (Linux NFS clients map it to a byte-range lock), so "exists?" and the renames are one step across
+//   processes, and a starting replica's scan never deletes another replica's staging directory.
 import Foundation
 import Formats
 #if canImport(Glibc)
@@ -51,6 +63,8 @@ public struct StoredAdapter: Sendable {
     public let weightsData: Data
     /// When the entry was written (modification time of its directory).
     public let created: Date
+    /// The entry's generation token (see `AdapterStore.generation(of:)`).
+    public let generation: String
 }
 
 /// The paths of one stored adapter's files, e.g. for downloads.
@@ -66,6 +80,10 @@ public final class AdapterStore: @unchecked Sendable {
     static let stagingPrefix = ".~staging-"
     static let asidePrefix = ".~old-"
     static let deletedPrefix = ".~deleted-"
+    /// The cross-process write lock, in the root.
+    static let lockFileName = ".~lock"
+    /// The generation token inside each entry.
+    public static let generationFileName = ".eckart-generation"
 
     public let root: URL
     private let lock = NSLock()
@@ -103,12 +121,15 @@ public final class AdapterStore: @unchecked Sendable {
     }
 
     /// Stores an adapter. `validate` sees the bytes first and throws to refuse them; nothing is
-    /// written then. Throws `exists` if the id is taken and `replace` is false.
+    /// written then. Throws `exists` if the id is taken and `replace` is false. Returns the new
+    /// entry's generation token.
+    @discardableResult
     public func put(id: String, configData: Data, weightsData: Data, replace: Bool,
-                    validate: (Data, Data) throws -> Void = { _, _ in }) throws {
+                    validate: (Data, Data) throws -> Void = { _, _ in }) throws -> String {
         let target = try directory(of: id)
         try validate(configData, weightsData)
-        try lock.withLock {
+        let token = Self.randomHex() + Self.randomHex()
+        try exclusively {
             let exists = Self.isDirectory(target)
             if exists && !replace { throw StoreError.exists(id) }
             let staging = root.appendingPathComponent(Self.stagingPrefix + Self.randomHex(), isDirectory: true)
@@ -118,6 +139,7 @@ public final class AdapterStore: @unchecked Sendable {
             do {
                 try AtomicFile.write(configData, to: staging.appendingPathComponent(Self.configFileName))
                 try AtomicFile.write(weightsData, to: staging.appendingPathComponent(Self.weightsFileName))
+                try AtomicFile.write(Data(token.utf8), to: staging.appendingPathComponent(Self.generationFileName))
             } catch {
                 throw StoreError.io(operation: "write", path: staging.path, reason: "\(error)")
             }
@@ -139,12 +161,13 @@ public final class AdapterStore: @unchecked Sendable {
                 try syncRoot()
             }
         }
+        return token
     }
 
     /// Deletes a stored adapter. Throws `notFound` if absent.
     public func remove(id: String) throws {
         let target = try directory(of: id)
-        try lock.withLock {
+        try exclusively {
             guard Self.isDirectory(target) else { throw StoreError.notFound(id) }
             // Rename first so the id disappears atomically, then delete the contents. The name differs
             // from a replace's aside copy so that `scan` finishes the deletion instead of restoring it.
@@ -153,6 +176,14 @@ public final class AdapterStore: @unchecked Sendable {
             try syncRoot()
             try? FileManager.default.removeItem(at: aside)
         }
+    }
+
+    /// The generation token of `id`'s current entry, or nil if there is none. Cheap (one small
+    /// read): replicas call it per request to notice uploads, replacements and deletions made by
+    /// other processes.
+    public func generation(of id: String) -> String? {
+        guard let target = try? directory(of: id) else { return nil }
+        return Self.generation(at: target)
     }
 
     /// Whether a directory for `id` exists (false for invalid ids).
@@ -177,7 +208,7 @@ public final class AdapterStore: @unchecked Sendable {
     /// Reads both files of `id` under the lock: the pair always comes from one `put`.
     public func contents(of id: String) throws -> StoredAdapter {
         let target = try directory(of: id)
-        return try lock.withLock { try readLocked(id: id, at: target) }
+        return try lock.withLock { try readConsistent(id: id, at: target) }
     }
 
     /// Walks the root after a restart: deletes leftover staging directories, resolves interrupted
@@ -185,30 +216,17 @@ public final class AdapterStore: @unchecked Sendable {
     public func scan(validate: (StoredAdapter) throws -> Void) -> AdapterScanReport {
         lock.withLock {
             var report = AdapterScanReport()
-            let names = listLocked()
-            for name in names.other.sorted() {
-                let url = root.appendingPathComponent(name)
-                if name.hasPrefix(Self.stagingPrefix) || name.hasPrefix(Self.deletedPrefix) {
-                    try? FileManager.default.removeItem(at: url)
-                    report.cleaned.append(name)
-                } else if name.hasPrefix(Self.asidePrefix) {
-                    // .~old-<16 hex>-<id>
-                    let id = String(name.dropFirst(Self.asidePrefix.count + 17))
-                    if (try? Self.validate(id: id)) != nil, !Self.isDirectory(root.appendingPathComponent(id)),
-                       rename(url.path, root.appendingPathComponent(id).path) == 0 {
-                        report.restored.append(id)
-                    } else {
-                        try? FileManager.default.removeItem(at: url)
-                        report.cleaned.append(name)
-                    }
-                } else {
-                    report.damaged.append(.init(id: name, reason: "not an adapter directory with a valid id"))
-                }
+            // Under the file lock no other process is between its staging write and its rename, so
+            // what is left over here is from a crash. (If the lock cannot be taken, clean nothing.)
+            let names: (ids: [String], other: [String])
+            do {
+                names = try withFileLock { cleanLocked(&report) }
+            } catch {
+                names = listLocked()
             }
-            if !report.restored.isEmpty { try? syncRoot() }
             for id in Set(names.ids + report.restored).sorted() {
                 do {
-                    try validate(try readLocked(id: id, at: root.appendingPathComponent(id, isDirectory: true)))
+                    try validate(try readConsistent(id: id, at: root.appendingPathComponent(id, isDirectory: true)))
                     report.valid.append(id)
                 } catch let StoreError.damaged(_, reason) {
                     report.damaged.append(.init(id: id, reason: reason))
@@ -222,7 +240,49 @@ public final class AdapterStore: @unchecked Sendable {
 
     // MARK: - Internals
 
-    private func readLocked(id: String, at target: URL) throws -> StoredAdapter {
+    /// `scan`'s first half: deletes staging and deleted leftovers, restores interrupted replacements.
+    /// Call with both locks held. Returns the listing it worked from.
+    private func cleanLocked(_ report: inout AdapterScanReport) -> (ids: [String], other: [String]) {
+        let names = listLocked()
+        for name in names.other.sorted() where name != Self.lockFileName {
+            let url = root.appendingPathComponent(name)
+            if name.hasPrefix(Self.stagingPrefix) || name.hasPrefix(Self.deletedPrefix) {
+                try? FileManager.default.removeItem(at: url)
+                report.cleaned.append(name)
+            } else if name.hasPrefix(Self.asidePrefix) {
+                // .~old-<16 hex>-<id>
+                let id = String(name.dropFirst(Self.asidePrefix.count + 17))
+                if (try? Self.validate(id: id)) != nil, !Self.isDirectory(root.appendingPathComponent(id)),
+                   rename(url.path, root.appendingPathComponent(id).path) == 0 {
+                    report.restored.append(id)
+                } else {
+                    try? FileManager.default.removeItem(at: url)
+                    report.cleaned.append(name)
+                }
+            } else {
+                report.damaged.append(.init(id: name, reason: "not an adapter directory with a valid id"))
+            }
+        }
+        if !report.restored.isEmpty { try? syncRoot() }
+        return names
+    }
+
+    /// Reads `id` between two reads of its generation token and retries while they differ: another
+    /// process may replace the entry between the config and the weights.
+    private func readConsistent(id: String, at target: URL) throws -> StoredAdapter {
+        var attempts = 0
+        while true {
+            guard let before = Self.generation(at: target) else { throw StoreError.notFound(id) }
+            let read: Result<StoredAdapter, Error> = Result { try readOnce(id: id, at: target, generation: before) }
+            if Self.generation(at: target) == before { return try read.get() }
+            attempts += 1
+            if attempts >= 16 {
+                throw StoreError.io(operation: "read", path: target.path, reason: "replaced by another process \(attempts) times while reading")
+            }
+        }
+    }
+
+    private func readOnce(id: String, at target: URL, generation: String) throws -> StoredAdapter {
         guard Self.isDirectory(target) else { throw StoreError.notFound(id) }
         let configURL = target.appendingPathComponent(Self.configFileName)
         let weightsURL = target.appendingPathComponent(Self.weightsFileName)
@@ -234,7 +294,36 @@ public final class AdapterStore: @unchecked Sendable {
         }
         let attributes = try? FileManager.default.attributesOfItem(atPath: target.path)
         let created = attributes?[.modificationDate] as? Date ?? Date()
-        return StoredAdapter(id: id, configData: config, weightsData: weights, created: created)
+        return StoredAdapter(id: id, configData: config, weightsData: weights, created: created, generation: generation)
+    }
+
+    /// The token in `<target>/.eckart-generation`; for entries written before it existed, the
+    /// directory's inode and modification time (a replace renames a new directory into place).
+    private static func generation(at target: URL) -> String? {
+        if let data = FileManager.default.contents(atPath: target.appendingPathComponent(generationFileName).path),
+           let token = String(data: data, encoding: .utf8), !token.isEmpty {
+            return token
+        }
+        var info = stat()
+        guard stat(target.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return nil }
+        return "inode-\(info.st_ino)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+    }
+
+    /// Runs `body` holding the store's lock (this process's threads) and the file lock (other processes).
+    private func exclusively<T>(_ body: () throws -> T) throws -> T {
+        try lock.withLock { try withFileLock(body) }
+    }
+
+    /// Runs `body` holding an exclusive flock(2) on `<root>/.~lock`, across processes.
+    private func withFileLock<T>(_ body: () throws -> T) throws -> T {
+        let path = root.appendingPathComponent(Self.lockFileName).path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError.io(operation: "open", path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }   // closing the descriptor releases the lock
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw StoreError.io(operation: "flock", path: path, reason: String(cString: strerror(errno))) }
+        }
+        return try body()
     }
 
     /// Directory names in the root: valid ids, and everything else.

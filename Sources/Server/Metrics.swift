@@ -78,8 +78,10 @@ final class Metrics: @unchecked Sendable {
                 out += "eckart_generations_total{finish_reason=\"\(reason)\"} \(value)\n"
             }
         }
-        metric("eckart_adapters_stored", "gauge", "Adapters registered in the store.")
-        out += "eckart_adapters_stored \(registry.list().count)\n"
+        // registeredCount, not list(): the gateway scrapes many times a second, and list() reads every
+        // entry's generation token to follow other replicas.
+        metric("eckart_adapters_stored", "gauge", "Adapters this replica has registered from the store.")
+        out += "eckart_adapters_stored \(registry.registeredCount)\n"
         for (cache, stats) in [("loaded", registry.loaded.statistics), ("merged", registry.merged.statistics)] {
             metric("eckart_\(cache)_cache_entries", "gauge", "Adapters in the \(cache) cache.")
             out += "eckart_\(cache)_cache_entries \(stats.count)\n"

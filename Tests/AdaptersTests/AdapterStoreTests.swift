@@ -15,8 +15,9 @@ private func emptyRoot() -> URL {
     FileManager.default.temporaryDirectory.appendingPathComponent("eckart-store-\(UUID().uuidString)")
 }
 
+/// The root's entries but the cross-process lock file, which every put / remove / scan creates.
 private func rootEntries(_ store: AdapterStore) throws -> [String] {
-    try FileManager.default.contentsOfDirectory(atPath: store.root.path).sorted()
+    try FileManager.default.contentsOfDirectory(atPath: store.root.path).filter { $0 != ".~lock" }.sorted()
 }
 
 @Suite struct AdapterStoreTests {

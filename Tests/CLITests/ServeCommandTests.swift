@@ -15,12 +15,14 @@ final class ServeProcess: @unchecked Sendable {
     private var errorText = ""
     private(set) var port = 0
 
-    init(_ arguments: [String]) throws {
+    /// `environment` is added to the test's own.
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("eckart-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         process.executableURL = eckartBinary
         process.arguments = ["serve", "--port", "0"] + arguments
         process.currentDirectoryURL = directory
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
