@@ -69,7 +69,7 @@ final class BatchEngine: @unchecked Sendable {
             guard waiting.count < limits.maxWaiting else { throw HTTPError.queueFull }
             waiting.append(sequence)
             metrics.setQueue(waiting: waiting.flatMap(\.submission.adapterIds), running: running.flatMap(\.submission.adapterIds),
-                             waitingCount: waiting.count, runningCount: running.count)
+                             waitingCount: waiting.count, runningCount: running.count, reservedBytes: reservedBytes)
             condition.signal()
         }
         return handle
@@ -122,8 +122,7 @@ final class BatchEngine: @unchecked Sendable {
             waiting.removeAll { $0.handle.requestedStop != nil }
             admit()
             metrics.setQueue(waiting: waiting.flatMap(\.submission.adapterIds), running: running.flatMap(\.submission.adapterIds),
-                             waitingCount: waiting.count, runningCount: running.count)
-            metrics.setKVCache(reservedBytes: reservedBytes)
+                             waitingCount: waiting.count, runningCount: running.count, reservedBytes: reservedBytes)
             if !running.isEmpty { break }
             condition.wait()
         }

@@ -58,8 +58,9 @@ final class ServingMetrics: @unchecked Sendable {
         }
     }
 
-    /// How many requests wait and run, and the adapter ids among them.
-    func setQueue(waiting: [String], running: [String], waitingCount: Int, runningCount: Int) {
+    /// How many requests wait and run, the adapter ids among them, and the KV-cache bytes the
+    /// running ones reserve: set together, so a scrape never sees an empty queue holding cache.
+    func setQueue(waiting: [String], running: [String], waitingCount: Int, runningCount: Int, reservedBytes: Int) {
         lock.withLock {
             let waitingSet = Array(Set(waiting)).sorted(), runningSet = Array(Set(running)).sorted()
             if waitingSet != waitingAdapters || runningSet != runningAdapters { queueUpdated = now() }
@@ -67,10 +68,9 @@ final class ServingMetrics: @unchecked Sendable {
             runningAdapters = runningSet
             self.waitingCount = waitingCount
             self.runningCount = runningCount
+            self.reservedBytes = reservedBytes
         }
     }
-
-    func setKVCache(reservedBytes: Int) { lock.withLock { self.reservedBytes = reservedBytes } }
 
     func recordStep(tokens: Int, sequences: Int, seconds: Double) {
         lock.withLock {
