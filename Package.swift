@@ -54,14 +54,14 @@ let package = Package(
         // Locates and decodes Tests/Fixtures for the test targets below.
         .target(name: "FixtureSupport", dependencies: ["LinearAlgebra", "Formats"], path: "Tests/FixtureSupport"),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "FixtureSupport"]),
-        .testTarget(name: "FormatsTests", dependencies: ["Formats", "LinearAlgebra"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "ChatTemplates", "Adapters", "Models", "Tokenizers", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Adapters", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "CLITests", dependencies: ["eckart", "Adapters", "Models", "Formats", "LinearAlgebra", "FixtureSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "FixtureSupport"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Formats", "FixtureSupport"]),
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "Formats", "FixtureSupport"]),
     ]
 )

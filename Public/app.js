@@ -1,5 +1,5 @@
 // Eckart dashboard: lists the adapters and plots one adapter's spectrum, energy curve, rank sweep and
-// the base-weight energy table, all from this server's API, as inline SVG drawn here (no libraries).
+// the base-weight energy table and the quantization error, all from this server's API, as inline SVG drawn here (no libraries).
 // Plotted marks carry classes and data-* counts (`sv-point`, `energy-point`, `sweep-point`…) so a
 // headless browser test can check them against the API's numbers.
 import { APIError, KEY_STORAGE, api, apiKey, getEvents } from "./api.js";
@@ -18,6 +18,7 @@ const state = {
   module: null,        // selected module name
   sweep: null,         // POST /diagnostics/rank-sweep answer
   base: null,          // GET /diagnostics/spectrum?base=true answer
+  quantization: null,  // GET /diagnostics/quantization answer
   model: null,
 };
 
@@ -503,6 +504,70 @@ function fractionBars(fractions) {
   }));
 }
 
+// ---------------------------------------------------------------- quantization error
+
+async function loadQuantization() {
+  const button = $("quant-load");
+  const type = $("quant-type").value;
+  const withAdapter = $("quant-adapter").checked && state.adapter;
+  const query = new URLSearchParams();
+  if (type) query.set("type", type);
+  if (withAdapter) query.set("adapter", state.adapter);
+  button.disabled = true;
+  setStatus("quant-status", "Measuring the quantization error of every base projection…");
+  try {
+    state.quantization = await api(`/diagnostics/quantization?${query}`);
+  } catch (error) {
+    state.quantization = null;
+    $("quant-figure").hidden = true;
+    $("quant-table-box").hidden = true;
+    setStatus("quant-status", unavailable("The quantization error", error), "error");
+    return;
+  } finally {
+    button.disabled = false;
+  }
+  renderQuantization();
+}
+
+function renderQuantization() {
+  const q = state.quantization;
+  const modules = q.modules;
+  const kinds = [...new Set(modules.map((m) => kindOf(m.name)))];
+  const colour = (name) => PALETTE[kinds.indexOf(kindOf(name)) % PALETTE.length];
+  $("quant-figure").hidden = false;
+  const top = Math.max(...modules.map((m) => m.relative_error), 1e-9);
+  const f = frame($("quant-plot"), {
+    x: { domain: modules.length > 1 ? [1, modules.length] : [0, 2], integer: true, label: "module (layer order)" },
+    y: { domain: [0, top * 1.08], label: "‖E‖ / ‖W‖" },
+    label: `Relative quantization error of ${modules.length} base modules`,
+  });
+  const series = s("g", { class: "quant-series", "data-count": modules.length });
+  modules.forEach((m, i) => {
+    const point = s("circle", {
+      class: "quant-point", "data-module": m.name, "data-relative-error": m.relative_error,
+      cx: f.x(i + 1).toFixed(1), cy: f.y(m.relative_error).toFixed(1), r: 3, fill: colour(m.name),
+    }, s("title", { text: `${m.name} (${m.type})\n‖E‖/‖W‖ = ${pct(m.relative_error, 2)}` }));
+    series.append(point);
+  });
+  f.plot.append(series);
+  $("quant-legend").replaceChildren(...kinds.map((k) => h("li", {},
+    h("span", { class: "swatch", "data-colour": colour(k), "aria-hidden": "true" }), k)));
+  for (const swatch of $("quant-legend").querySelectorAll(".swatch")) swatch.style.background = swatch.dataset.colour;
+
+  const dash = "–";
+  $("quant-table").tBodies[0].replaceChildren(...modules.map((m) => h("tr", { "data-quant-module": m.name },
+    h("th", { scope: "row", text: m.name }),
+    h("td", { text: m.type }),
+    h("td", { class: "num", text: pct(m.relative_error, 2) }),
+    h("td", { class: "num", text: fmt(m.error_singular_values[0] ?? 0, 4) }),
+    h("td", { class: "num", text: m.adapter ? fmt(m.adapter.update_to_error) : dash }),
+    h("td", { class: "num", text: m.adapter ? `${fmt(m.adapter.subspace_overlap.left)} / ${fmt(m.adapter.subspace_overlap.right)}` : dash }),
+    h("td", { class: "num", text: m.adapter ? `${fmt(m.adapter.random_overlap.left)} / ${fmt(m.adapter.random_overlap.right)}` : dash }))));
+  $("quant-table-box").hidden = false;
+  setStatus("quant-status", `${modules.length} modules · ‖E‖/‖W‖ over all ${pct(q.summary.relative_error, 2)}`
+    + (q.adapter ? ` · adapter ${q.adapter} (${modules.filter((m) => m.adapter).length} adapted modules)` : ""));
+}
+
 // ---------------------------------------------------------------- start
 
 async function start() {
@@ -525,6 +590,12 @@ async function start() {
     for (const p of ["sv-plot", "energy-plot", "sweep-plot"]) placeholder($(p), "Upload an adapter to see its diagnostics.");
   }
   if (params.get("base") === "1") await loadBase();
+  // ?quant=q8_0 (or ?quant=served) measures the quantization error on load (bookmarkable; the test uses it).
+  const quant = params.get("quant");
+  if (quant) {
+    if (quant !== "served") $("quant-type").value = quant;
+    await loadQuantization();
+  }
   document.body.dataset.state = "ready";
 }
 
@@ -547,6 +618,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (state.adapter) loadSweep($("probe-text").value.trim());
   });
   $("base-load").addEventListener("click", () => loadBase());
+  $("quant-load").addEventListener("click", () => loadQuantization());
   $("reload").addEventListener("click", (e) => { e.preventDefault(); start(); });
   redrawOnResize();
   start();

@@ -112,14 +112,18 @@ final class BatchEngine: @unchecked Sendable {
                 running.removeAll()
                 return nil
             }
-            for sequence in running where sequence.handle.requestedStop != nil {
-                finish(sequence, sequence.handle.requestedStop!)
+            // A client may hang up at any moment: read each request's stop once, so a sequence is
+            // finished (its cache bytes returned) exactly when it is removed.
+            running = running.filter { sequence in
+                guard let reason = sequence.handle.requestedStop else { return true }
+                finish(sequence, reason)
+                return false
             }
-            running.removeAll { $0.handle.requestedStop != nil }
-            for sequence in waiting where sequence.handle.requestedStop != nil {
-                finish(sequence, sequence.handle.requestedStop!)
+            waiting = waiting.filter { sequence in
+                guard let reason = sequence.handle.requestedStop else { return true }
+                finish(sequence, reason)
+                return false
             }
-            waiting.removeAll { $0.handle.requestedStop != nil }
             admit()
             metrics.setQueue(waiting: waiting.flatMap(\.submission.adapterIds), running: running.flatMap(\.submission.adapterIds),
                              waitingCount: waiting.count, runningCount: running.count, reservedBytes: reservedBytes)

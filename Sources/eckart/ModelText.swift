@@ -57,18 +57,9 @@ struct ModelText {
         }
         guard case .decoder(let decoder) = base else { return text }
         text.generation = GenerationConfig(file: nil, model: decoder.config)
-        guard let source = file["tokenizer.chat_template"]?.string else {
-            logger.info("no tokenizer.chat_template in the GGUF file: /v1/chat/completions answers 400")
-            return text
-        }
-        let tokens = (try? file.stringArray("tokenizer.ggml.tokens")) ?? []
-        var special: [String: String] = [:]
-        for (name, key) in [("bos_token", "tokenizer.ggml.bos_token_id"), ("eos_token", "tokenizer.ggml.eos_token_id"),
-                            ("unk_token", "tokenizer.ggml.unknown_token_id"), ("pad_token", "tokenizer.ggml.padding_token_id")] {
-            if let id = file[key]?.int, tokens.indices.contains(id) { special[name] = tokens[id] }
-        }
         do {
-            text.chatTemplate = try ChatTemplate(source: source, specialTokens: special)
+            text.chatTemplate = try ChatTemplate.load(gguf: file)
+            if text.chatTemplate == nil { logger.info("no tokenizer.chat_template in the GGUF file: /v1/chat/completions answers 400") }
         } catch {
             logger.warning("chat disabled: \(error)")
         }

@@ -1,5 +1,6 @@
 // The GGUF reader on small files written here (valid, then broken one field at a time: each gets
 // its named error), and on the real SmolLM2 file when ECKART_SMOLLM2_GGUF names it.
+import FixtureSupport
 import Foundation
 import Testing
 @testable import Formats

@@ -113,7 +113,7 @@ func dashboardPlotsTheServersNumbersInChromium() throws {
     try #require(modules.count == 18)
 
     let probeText = "The adapter changes how this sentence is embedded."
-    let page = URL(string: "/?adapter=demo&base=1&probe=" + probeText.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!,
+    let page = URL(string: "/?adapter=demo&base=1&quant=q8_0&probe=" + probeText.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!,
                    relativeTo: live.base)!.absoluteURL
     let run = try chromium.dumpDOM(page)
     #expect(run.status == 0, "\(run.stderr)")
@@ -171,6 +171,18 @@ func dashboardPlotsTheServersNumbersInChromium() throws {
         #expect(dom.startTags("tr").compactMap { $0["data-projection"] } == table.map { $0["projection"] as? String ?? "" })
     } else {
         #expect(run.stdout.contains(#"<p id="base-status" class="status error" role="status">The base-weight spectrum is not available"#))
+    }
+
+    // The quantization error per base module, Q8_0 against the demo adapter: one point and one row each.
+    let quantization = try live.request("GET", "/diagnostics/quantization?type=q8_0&adapter=demo")
+    #expect(quantization.status == 200, "\(quantization.text)")
+    let measured = try #require(quantization.json["modules"] as? [[String: Any]])
+    let quantSeries = try #require(dom.groups(class: "quant-series").first)
+    #expect(quantSeries.count("quant-point") == measured.count && measured.count > modules.count)
+    #expect(dom.startTags("tr").compactMap { $0["data-quant-module"] } == measured.map { $0["name"] as? String ?? "" })
+    for module in measured.prefix(4) {
+        let error = try #require(module["relative_error"] as? Double)
+        #expect(run.stdout.contains(String(format: ">%.2f %%<", error * 100)), "quantization table lacks \(module["name"] ?? "?")")
     }
 
     // A screenshot for people to look at.

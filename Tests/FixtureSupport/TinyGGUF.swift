@@ -1,29 +1,37 @@
 // Writes small GGUF files byte by byte for the reader's tests: valid ones, and with `corrupt` any
 // field a malformed file could get wrong.
-@testable import Formats
-
-struct TinyGGUF {
-    enum Value {
+public struct TinyGGUF {
+    public enum Value: Sendable {
         case u32(UInt32), i32(Int32), f32(Float), bool(Bool), string(String), strings([String]), u8s([UInt8]), raw(type: UInt32, bytes: [UInt8])
     }
 
-    struct Tensor {
-        var name: String
-        var dims: [UInt64]        // innermost first, as GGUF stores them
-        var type: UInt32
-        var data: [UInt8]
-        var offset: UInt64? = nil  // nil: packed in order, aligned
+    public struct Tensor: Sendable {
+        public var name: String
+        public var dims: [UInt64]        // innermost first, as GGUF stores them
+        public var type: UInt32
+        public var data: [UInt8]
+        public var offset: UInt64? = nil  // nil: packed in order, aligned
+
+        public init(name: String, dims: [UInt64], type: UInt32, data: [UInt8], offset: UInt64? = nil) {
+            self.name = name
+            self.dims = dims
+            self.type = type
+            self.data = data
+            self.offset = offset
+        }
     }
 
-    var version: UInt32 = 3
-    var metadata: [(String, Value)] = [("general.architecture", .string("llama"))]
-    var tensors: [Tensor] = []
-    var alignment = 32
+    public var version: UInt32 = 3
+    public var metadata: [(String, Value)] = [("general.architecture", .string("llama"))]
+    public var tensors: [Tensor] = []
+    public var alignment = 32
     /// Overrides the counts written in the header.
-    var tensorCountOverride: UInt64? = nil
-    var metadataCountOverride: UInt64? = nil
+    public var tensorCountOverride: UInt64? = nil
+    public var metadataCountOverride: UInt64? = nil
 
-    func bytes() -> [UInt8] {
+    public init() {}
+
+    public func bytes() -> [UInt8] {
         var out: [UInt8] = Array("GGUF".utf8)
         func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
         func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
