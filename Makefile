@@ -90,6 +90,7 @@ fixtures: model build
 	$(FIXTURE_VENV)/bin/python Tests/Fixtures/chat/generate_chat_templates.py
 	$(FIXTURE_VENV)/bin/python Tests/Fixtures/truncation/generate_truncation.py --eckart .build/release/eckart
 	$(FIXTURE_VENV)/bin/python Tests/Fixtures/smollm2/generate_smollm2.py $(SMOLLM2_GGUF)
+	$(FIXTURE_VENV)/bin/python Tests/Fixtures/smollm2/generate_tokens.py $(SMOLLM2_GGUF)
 
 clean:
 	rm -rf .build .build-fuzz

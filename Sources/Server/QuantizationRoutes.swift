@@ -46,15 +46,17 @@ extension Routes {
             let served = linear.quantization
             let type: QuantizationType
             let weight: Matrix, dequantized: Matrix?
-            if let own = served, requested == nil || requested == own {
-                guard let original = originals?.weight(ofModule: name)
-                        ?? (name == "lm_head" ? originals?.weight(ofModule: "model.embed_tokens") : nil) else {
-                    throw HTTPError(.conflict, code: "originals_unavailable",
-                                    message: "the served weights were read quantized (\(own.name)) from a GGUF file, so the float weights they were made from are not here and their error cannot be measured; serve the Hugging Face safetensors model with --quantize \(own.name) for that, or pass another type= to measure what quantizing these weights again would lose")
-                }
+            let original = originals?.weight(ofModule: name)
+                ?? (name == "lm_head" ? originals?.weight(ofModule: "model.embed_tokens") : nil)
+            if let own = served, requested == nil || requested == own, let original {
                 (type, weight, dequantized) = (own, original, linear.weight)
             } else if let asked = requested {
-                (type, weight, dequantized) = (asked, linear.weight, nil)
+                // The float weights when the server has them; on a GGUF base, what quantizing the
+                // served weights again loses.
+                (type, weight, dequantized) = (asked, original ?? linear.weight, nil)
+            } else if let own = served {
+                throw HTTPError(.conflict, code: "originals_unavailable",
+                                message: "the served weights were read quantized (\(own.name)) from a GGUF file, so the float weights they were made from are not here and their error cannot be measured; serve the Hugging Face safetensors model with --quantize \(own.name.lowercased()) for that, or pass type= to measure what quantizing these weights again would lose")
             } else {
                 throw HTTPError.badRequest("the served base is float32; say which block type to measure with type=\(QuantizedMatrix.quantizable.map { $0.name.lowercased() }.joined(separator: "|"))",
                                            code: "invalid_field")

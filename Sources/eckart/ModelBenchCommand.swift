@@ -27,10 +27,12 @@ struct ModelBenchCommand: ParsableCommand {
         let fileBytes = (try FileManager.default.attributesOfItem(atPath: path.path)[.size] as? NSNumber)?.intValue ?? 0
         let bandwidth = MemoryBandwidth.measure(threads: threads)
         var forms: [[String: Any]] = []
-        // As stored first, so that its resident memory is measured in a fresh process.
-        for (label, load) in [("as stored", { try BaseModel.load(path: path) }),
+        // As stored first, so that its resident memory is measured in a fresh process. The forms after
+        // it load into a heap that already held other weights, so their resident growth is no
+        // measure of anything and is reported as null.
+        for (index, (label, load)) in ([("as stored", { try BaseModel.load(path: path) }),
                               ("float32", { try BaseModel.load(gguf: path, convertingTo: nil) }),
-                              ("Q8_0", { try BaseModel.load(gguf: path, convertingTo: .q8_0) })] as [(String, () throws -> BaseModel)] {
+                              ("Q8_0", { try BaseModel.load(gguf: path, convertingTo: .q8_0) })] as [(String, () throws -> BaseModel)]).enumerated() {
             let before = residentBytes()
             let base = try failing(load)
             guard case .decoder(let decoder) = base else { throw ModelError.unsupportedArchitecture(base.architecture) }
@@ -41,13 +43,14 @@ struct ModelBenchCommand: ParsableCommand {
             }
             let bound = bandwidth / Double(weightBytes)
             let types = Set(decoder.linearModules.compactMap { base.linear(named: $0.name)?.quantization?.name ?? "F32" }).sorted()
+            let kvBytes = decoder.cacheBytes(positions: promptTokens + tokens)
             forms.append([
                 "weights": label, "types": types, "weight_bytes": weightBytes,
                 "decode_tokens_per_second": measured.decode,
                 "decode_bound_tokens_per_second": bound, "decode_vs_bandwidth_bound": measured.decode / bound,
-                "prefill_ms": measured.prefillMilliseconds, "resident_bytes": resident,
-                "kv_cache_bytes": decoder.cacheBytes(positions: promptTokens + tokens),
-                "resident_vs_file": Double(resident) / Double(fileBytes),
+                "prefill_ms": measured.prefillMilliseconds, "kv_cache_bytes": kvBytes,
+                "resident_bytes": index == 0 ? resident : NSNull(),
+                "resident_vs_file_plus_kv_cache": index == 0 ? Double(resident) / Double(fileBytes + kvBytes) : NSNull(),
             ])
         }
         let floatDecode = forms.first { $0["weights"] as? String == "float32" }?["decode_tokens_per_second"] as? Double ?? .nan

@@ -80,4 +80,26 @@ struct SmolLM2ServeTests {
         let module = (q8.json["modules"] as? [[String: Any]])?.first
         #expect(q8.status == 200 && module?["type"] as? String == "Q8_0" && module?["adapter"] != nil, "\(q8.json)")
     }
+
+    /// The README's SmolLM2 block, run verbatim against `eckart serve` on the GGUF.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl"))
+    func readmeBlockWorksVerbatim() throws {
+        let serve = try ServeProcess(["--model", SmolLM2.gguf!.path, "--adapter-root", repositoryRoot.path])
+        defer { serve.stop() }
+        let commands = try readmeCommands("quickstart-llm")
+        #expect(commands.count == 5)
+        var outputs: [String] = []
+        for command in commands {
+            let run = try runReadmeCommand(command, port: serve.port, readmePort: 8082)
+            // `head -c` may close the pipe early; curl then exits 23, which is fine for a preview.
+            #expect([0, 23].contains(run.status), "\(command): \(run.stderr)")
+            #expect(!run.stdoutText.contains("\"error\""), "\(command): \(run.stdoutText)")
+            outputs.append(run.stdoutText)
+        }
+        #expect(outputs[0].contains(#""text":" Paris.\n\n"#), "\(outputs[0])")
+        #expect(outputs[1].contains(#""object":"chat.completion""#) && outputs[1].contains(#""role":"assistant""#))
+        #expect(outputs[2].contains("Success: LoRA adapter 'smol-demo' added successfully."))
+        #expect(outputs[3].contains(#""mode":"merged""#) && outputs[3].contains("wizard named Thorin"), "\(outputs[3])")
+        #expect(outputs[4].contains(#""name":"model.layers.0."#) && outputs[4].contains(#""relative_error""#), "\(outputs[4])")
+    }
 }

@@ -6,23 +6,8 @@ import Foundation
 import Testing
 import Tokenizers
 
-let repositoryRoot = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
-
-/// The shell commands between `<!-- NAME -->` and `<!-- /NAME -->`, continuation lines joined.
-func quickstartCommands(_ name: String = "quickstart") throws -> [String] {
-    let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
-    let start = try #require(readme.range(of: "<!-- \(name) -->"))
-    let end = try #require(readme.range(of: "<!-- /\(name) -->"))
-    var commands: [String] = [], pending = ""
-    for line in readme[start.upperBound..<end.lowerBound].split(separator: "\n") {
-        let text = String(line)
-        if text.hasPrefix("```") || text.hasPrefix("#") || text.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-        if text.hasSuffix("\\") { pending += text.dropLast() + " "; continue }
-        commands.append(pending + text)
-        pending = ""
-    }
-    return commands
-}
+/// The shell commands of the README block `NAME` (see FixtureSupport's `readmeCommands`).
+func quickstartCommands(_ name: String = "quickstart") throws -> [String] { try readmeCommands(name) }
 
 @Test(.enabled(if: Fixtures.miniLM != nil, "needs models/all-MiniLM-L6-v2 (make model)"),
       .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl"))
@@ -65,12 +50,9 @@ func readmeDecoderQuickstartWorksVerbatim() throws {
 /// Runs each command with bash from the repository root against `port` (the README says
 /// `readmePort`), `python3` being the test Python; returns each one's output.
 private func run(_ commands: [String], port: Int, readmePort: Int) throws -> [String] {
-    let python = ProcessInfo.processInfo.environment["ECKART_PYTHON"] ?? "python3"
     var outputs: [String] = []
     for command in commands {
-        let shell = command.replacingOccurrences(of: "127.0.0.1:\(readmePort)", with: "127.0.0.1:\(port)")
-            .replacingOccurrences(of: "python3 ", with: "\(python) ")
-        let run = try runProcess(URL(fileURLWithPath: "/bin/bash"), ["-o", "pipefail", "-c", shell], in: repositoryRoot)
+        let run = try runReadmeCommand(command, port: port, readmePort: readmePort)
         let text = run.stdoutText
         // `head -c` may close the pipe early; curl then exits 23, which is fine for a preview.
         #expect([0, 23].contains(run.status), "\(command): \(run.stderr)")
