@@ -174,7 +174,8 @@ func dashboardPlotsTheServersNumbersInChromium() throws {
     }
 
     // The quantization error per base module, Q8_0 against the demo adapter: one point and one row each.
-    let quantization = try live.request("GET", "/diagnostics/quantization?type=q8_0&adapter=demo")
+    // (an SVD of every error matrix: slow in a debug build under a full test run)
+    let quantization = try live.request("GET", "/diagnostics/quantization?type=q8_0&adapter=demo", timeout: 120)
     #expect(quantization.status == 200, "\(quantization.text)")
     let measured = try #require(quantization.json["modules"] as? [[String: Any]])
     let quantSeries = try #require(dom.groups(class: "quant-series").first)

@@ -58,11 +58,11 @@ final class LiveServer: Sendable {
 
     /// Sends one request and waits for the reply (10 s at most).
     func request(_ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json",
-                 headers: [String: String] = [:]) throws -> Reply {
+                 headers: [String: String] = [:], timeout: Double = 10) throws -> Reply {
         var request = URLRequest(url: URL(string: path, relativeTo: base)!)
         request.httpMethod = method
         request.httpBody = body
-        request.timeoutInterval = 10
+        request.timeoutInterval = timeout
         if body != nil { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let done = DispatchSemaphore(value: 0)
@@ -75,7 +75,7 @@ final class LiveServer: Sendable {
             }
             done.signal()
         }.resume()
-        _ = done.wait(timeout: .now() + 15)
+        _ = done.wait(timeout: .now() + timeout + 5)
         return try result.get()
     }
 
