@@ -91,6 +91,7 @@ fixtures: model build
 	$(FIXTURE_VENV)/bin/python Tests/Fixtures/truncation/generate_truncation.py --eckart .build/release/eckart
 	$(FIXTURE_VENV)/bin/python Tests/Fixtures/smollm2/generate_smollm2.py $(SMOLLM2_GGUF)
 	$(FIXTURE_VENV)/bin/python Tests/Fixtures/smollm2/generate_tokens.py $(SMOLLM2_GGUF)
+	$(FIXTURE_VENV)/bin/python Tests/Fixtures/gguf/generate_tiny_llama.py
 
 clean:
 	rm -rf .build .build-fuzz

@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Formats", targets: ["Formats"]),
         .library(name: "Tokenizers", targets: ["Tokenizers"]),
         .library(name: "ChatTemplates", targets: ["ChatTemplates"]),
+        .library(name: "Models", targets: ["Models"]),
         .library(name: "Server", targets: ["Server"]),
     ],
     dependencies: [

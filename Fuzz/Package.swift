@@ -27,5 +27,10 @@ let package = Package(
         .executableTarget(name: "FuzzTokenizer", dependencies: [.product(name: "Tokenizers", package: "Eckart")], path: "Tokenizer"),
         // Chat-template parsing (the Jinja subset).
         .executableTarget(name: "FuzzChatTemplate", dependencies: [.product(name: "ChatTemplates", package: "Eckart")], path: "ChatTemplate"),
+        // A GGUF file: header, metadata, tensor layout, then the tokenizer, chat template and decoder built from it.
+        .executableTarget(name: "FuzzGGUF", dependencies: [
+            .product(name: "Formats", package: "Eckart"), .product(name: "Tokenizers", package: "Eckart"),
+            .product(name: "ChatTemplates", package: "Eckart"), .product(name: "Models", package: "Eckart"),
+        ], path: "GGUF"),
     ]
 )

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 seconds=${FUZZ_SECONDS:-60}
 scratch=$root/.build-fuzz
-all=(FuzzHTTPRequest FuzzMultipart FuzzJSON FuzzSafetensors FuzzAdapterConfig FuzzTokenizer FuzzChatTemplate)
+all=(FuzzHTTPRequest FuzzMultipart FuzzJSON FuzzSafetensors FuzzAdapterConfig FuzzTokenizer FuzzChatTemplate FuzzGGUF)
 targets=("${@:-${all[@]}}")
 
 export SWIFT_BACKTRACE=enable=no   # let the sanitizer, not Swift's backtracer, report a crash
@@ -37,6 +37,7 @@ seed FuzzSafetensors $fixtures/safetensors/*.safetensors $fixtures/adapters/qwen
 seed FuzzAdapterConfig $fixtures/adapters/*/adapter_config.json
 seed FuzzTokenizer $fixtures/tokenizers/bpe-*.json $fixtures/tokenizers/wordpiece-*.json
 seed FuzzChatTemplate $fixtures/chat/templates/*.jinja
+seed FuzzGGUF $fixtures/gguf/tiny-llama.gguf
 mkdir -p "$scratch/corpus/FuzzHTTPRequest" "$scratch/corpus/FuzzMultipart"
 printf 'GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n' >"$scratch/corpus/FuzzHTTPRequest/get"
 printf 'POST /infer HTTP/1.1\r\nHost: a\r\nContent-Length: 13\r\nExpect: 100-continue\r\n\r\n{"tokens": 1}GET / HTTP/1.0\r\n\r\n' \
