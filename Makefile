@@ -92,6 +92,7 @@ fixtures: model build
 	$(FIXTURE_VENV)/bin/python Tests/Fixtures/smollm2/generate_smollm2.py $(SMOLLM2_GGUF)
 	$(FIXTURE_VENV)/bin/python Tests/Fixtures/smollm2/generate_tokens.py $(SMOLLM2_GGUF)
 	$(FIXTURE_VENV)/bin/python Tests/Fixtures/gguf/generate_tiny_llama.py
+	$(FIXTURE_VENV)/bin/python Tests/Fixtures/gguf/generate_sentencepiece.py
 
 clean:
 	rm -rf .build .build-fuzz

@@ -37,7 +37,7 @@ seed FuzzSafetensors $fixtures/safetensors/*.safetensors $fixtures/adapters/qwen
 seed FuzzAdapterConfig $fixtures/adapters/*/adapter_config.json
 seed FuzzTokenizer $fixtures/tokenizers/bpe-*.json $fixtures/tokenizers/wordpiece-*.json
 seed FuzzChatTemplate $fixtures/chat/templates/*.jinja
-seed FuzzGGUF $fixtures/gguf/tiny-llama.gguf
+seed FuzzGGUF $fixtures/gguf/tiny-llama.gguf $fixtures/gguf/sp-vocab.gguf
 mkdir -p "$scratch/corpus/FuzzHTTPRequest" "$scratch/corpus/FuzzMultipart"
 printf 'GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n' >"$scratch/corpus/FuzzHTTPRequest/get"
 printf 'POST /infer HTTP/1.1\r\nHost: a\r\nContent-Length: 13\r\nExpect: 100-continue\r\n\r\n{"tokens": 1}GET / HTTP/1.0\r\n\r\n' \

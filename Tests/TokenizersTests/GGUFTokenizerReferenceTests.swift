@@ -6,7 +6,7 @@ import FixtureSupport
 import Formats
 import Foundation
 import Testing
-import Tokenizers
+@testable import Tokenizers
 
 @Suite(.enabled(if: SmolLM2.gguf != nil, "needs the SmolLM2 GGUF (make model, ECKART_SMOLLM2_GGUF)"))
 struct GGUFTokenizerReferenceTests {
@@ -51,12 +51,43 @@ private func int32Array(_ values: [Int32]) -> [UInt8] {
     #expect(tokenizer.encode("ba", addSpecialTokens: false) == [1, 0])
 }
 
-@Test func aSentencePieceVocabularyIsRefusedByName() throws {
-    let url = try tinyTokenizerFile(model: "llama")
+@Test func aVocabularyOfAnotherKindIsRefusedByName() throws {
+    let url = try tinyTokenizerFile(model: "t5")
     defer { try? FileManager.default.removeItem(at: url) }
     #expect {
         try Tokenizer(gguf: GGUFFile(contentsOf: url))
     } throws: { error in
-        "\(error)".contains("tokenizer.ggml.model") && "\(error)".contains("llama")
+        "\(error)".contains("tokenizer.ggml.model") && "\(error)".contains("t5")
     }
+}
+
+/// A SentencePiece (`llama`) vocabulary with scores and no merges, written by gguf-py
+/// (Tests/Fixtures/gguf/generate_sentencepiece.py): merges derived from the scores, byte fallback,
+/// "▁" spaces, BOS, control and user-defined tokens give transformers' ids, and decode as it does.
+@Test func aSentencePieceVocabularyGivesTransformersIds() throws {
+    struct Reference: Decodable {
+        struct Case: Decodable { let text: String; let ids: [Int]; let decoded: String }
+        let vocabulary_size: Int
+        let cases: [Case]
+    }
+    let directory = Fixtures.directory.appendingPathComponent("gguf")
+    let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: directory.appendingPathComponent("sp-tokens.json")))
+    let tokenizer = try Tokenizer(gguf: GGUFFile(contentsOf: directory.appendingPathComponent("sp-vocab.gguf")))
+    #expect(tokenizer.vocabularySize == reference.vocabulary_size)
+    for c in reference.cases {
+        #expect(tokenizer.encode(c.text) == c.ids, "\(c.text.debugDescription)")
+        #expect(tokenizer.decode(c.ids) == c.decoded, "\(c.text.debugDescription)")
+    }
+}
+
+/// On a small vocabulary, the merges transformers' generate_merges gives (its output, pasted): one
+/// token's splits go by the ids of their halves; all by score, then the longer left half, then the
+/// longer right half, ties in vocabulary order.
+@Test func mergesFromScoresFollowTransformersOrder() {
+    let tokens = ["▁", "t", "h", "e", "▁t", "he", "▁th", "▁the", "th"]
+    let scores: [Double] = [0, 0, 0, 0, -1, -1, -2, -0.5, -1]
+    var vocab: [String: Int] = [:]
+    for (i, t) in tokens.enumerated() { vocab[t] = i }
+    let merges = Tokenizer.mergesFromScores(tokens: tokens, scores: scores, vocab: vocab)
+    #expect(merges.map { "\($0.0) \($0.1)" } == ["▁th e", "▁t he", "▁ t", "h e", "t h", "▁t h", "▁ th"])
 }

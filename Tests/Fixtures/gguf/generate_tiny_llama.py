@@ -88,6 +88,6 @@ for t in GGUFReader(str(path)).tensors:
         else [round(float(values.sum()), 6)]
 (here / "tiny-llama.json").write_text(json.dumps({"row_sums": sums}, indent=1, sort_keys=True) + "\n")
 
-(here / "MANIFEST.sha256").write_text("".join(
-    f"{hashlib.sha256((here / n).read_bytes()).hexdigest()}  {n}\n" for n in ["tiny-llama.gguf", "tiny-llama.json"]))
+outputs = [n for n in ["sp-tokens.json", "sp-vocab.gguf", "tiny-llama.gguf", "tiny-llama.json"] if (here / n).exists()]
+(here / "MANIFEST.sha256").write_text("".join(f"{hashlib.sha256((here / n).read_bytes()).hexdigest()}  {n}\n" for n in outputs))
 print("wrote", path, path.stat().st_size, "bytes")
