@@ -61,12 +61,13 @@ final class ServeProcess: @unchecked Sendable {
         return result
     }
 
-    func post(_ path: String, json: String) throws -> (status: Int, json: [String: Any]) {
+    /// `timeout`: seconds to wait for the reply (generation in a debug build on the portable kernels is slow).
+    func post(_ path: String, json: String, timeout: Double = 10) throws -> (status: Int, json: [String: Any]) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = "POST"
         request.httpBody = Data(json.utf8)
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.timeoutInterval = 10
+        request.timeoutInterval = timeout
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var result: (Int, [String: Any]) = (0, [:])
         URLSession.shared.dataTask(with: request) { data, response, _ in
@@ -74,7 +75,7 @@ final class ServeProcess: @unchecked Sendable {
             result = ((response as? HTTPURLResponse)?.statusCode ?? 0, json)
             done.signal()
         }.resume()
-        _ = done.wait(timeout: .now() + 15)
+        _ = done.wait(timeout: .now() + timeout + 5)
         return result
     }
 
