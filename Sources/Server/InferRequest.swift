@@ -34,6 +34,8 @@ struct InferRequest {
     static let fields: Set<String> = Set(["adapter", "adapters", "scale", "mode", "tokens", "prompt", "texts", "max_tokens", "return_logits"])
         .union(GenerationParameters.fields)
     static let maxGeneratedTokens = 4096
+    /// `max_tokens` on a decoder when the request gives none and asks for no logits (OpenAI's default).
+    static let defaultGeneratedTokens = 16
 
     init(_ body: JSONBody, encoder: Bool, tokenizer: Tokenizer?, tokenizerProblem: String? = nil) throws {
         try body.allowOnly(Self.fields)
@@ -76,14 +78,17 @@ struct InferRequest {
         guard !sequences.isEmpty, sequences.allSatisfy({ !$0.isEmpty }) else {
             throw HTTPError.badRequest("field tokens must hold at least one token\(encoder ? " per sequence" : "")", code: "invalid_field")
         }
-        maxTokens = try body.int("max_tokens") ?? 0
+        returnLogits = LogitRows(rawValue: try body.choice("return_logits", LogitRows.allCases.map(\.rawValue)) ?? "none")!
+        // A decoder asked for no logits is asked for text: it generates, as OpenAI's completions do by
+        // default. Asking for logits (or `"max_tokens": 0`) scores the input only.
+        let defaultMaxTokens = encoder || returnLogits != .none ? 0 : Self.defaultGeneratedTokens
+        maxTokens = try body.int("max_tokens") ?? defaultMaxTokens
         guard (0...Self.maxGeneratedTokens).contains(maxTokens) else {
             throw HTTPError.badRequest("field max_tokens must be in 0...\(Self.maxGeneratedTokens), got \(maxTokens)", code: "invalid_field")
         }
         if encoder && maxTokens != 0 {
             throw HTTPError.badRequest("field max_tokens applies to decoder models only", code: "invalid_field")
         }
-        returnLogits = LogitRows(rawValue: try body.choice("return_logits", LogitRows.allCases.map(\.rawValue)) ?? "none")!
         generation = try GenerationParameters(body, maxTokens: maxTokens, defaultTemperature: 0)
         if encoder, let field = GenerationParameters.fields.sorted().first(where: { body.object[$0] != nil }) {
             throw HTTPError.badRequest("field \(field) applies to decoder models only", code: "invalid_field")

@@ -105,6 +105,23 @@ func streamedInferEqualsTheWholeResponse(modelName: String) throws {
     #expect(try live.post("/infer", json: #"{"prompt": "x", "stop": [1]}"#).status == 400)
 }
 
+/// A decoder asked for text without `max_tokens` generates (16 tokens, OpenAI's default); asked for
+/// logits, or for `"max_tokens": 0`, it scores the prompt only.
+@Test func decodersGenerateWithoutMaxTokensAndScoreWhenAskedForLogits() throws {
+    let live = try GenerationFixtures.server("qwen2-bl")
+    defer { live.stop() }
+    let generated = try live.post("/infer", json: #"{"prompt": "Once upon a time", "ignore_eos": true}"#)
+    #expect(generated.status == 200, "\(generated.text)")
+    #expect((generated.json["tokens"] as? [Int])?.count == 16)
+    #expect(generated.json["finish_reason"] as? String == "length")
+    #expect(!((generated.json["text"] as? String) ?? "").isEmpty)
+    for body in [#"{"prompt": "Once upon a time", "return_logits": "last"}"#, #"{"prompt": "Once upon a time", "max_tokens": 0}"#] {
+        let scored = try live.post("/infer", json: body)
+        #expect(scored.status == 200, "\(scored.text)")
+        #expect((scored.json["tokens"] as? [Int])?.isEmpty == true, "\(body)")
+    }
+}
+
 @Test func streamedCompletionChunksAddUpToTheText() throws {
     let live = try GenerationFixtures.server("qwen2-bl")
     defer { live.stop() }
