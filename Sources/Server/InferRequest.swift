@@ -34,7 +34,8 @@ struct InferRequest {
     static let fields: Set<String> = Set(["adapter", "adapters", "scale", "mode", "tokens", "prompt", "texts", "max_tokens", "return_logits"])
         .union(GenerationParameters.fields)
     static let maxGeneratedTokens = 4096
-    /// `max_tokens` on a decoder when the request gives none and asks for no logits (OpenAI's default).
+    /// `max_tokens` when a request gives none: /infer on a decoder asking for no logits, and
+    /// /v1/completions (OpenAI's legacy completions default).
     static let defaultGeneratedTokens = 16
 
     init(_ body: JSONBody, encoder: Bool, tokenizer: Tokenizer?, tokenizerProblem: String? = nil) throws {

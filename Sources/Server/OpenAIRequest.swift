@@ -57,7 +57,7 @@ struct CompletionRequest {
         guard !prompt.isEmpty else { throw HTTPError.badRequest("the prompt has no tokens", code: "invalid_field") }
         let limitField = chat && body.object["max_completion_tokens"] != nil ? "max_completion_tokens" : "max_tokens"
         // OpenAI's legacy completions default to 16 tokens; chat runs to the context window.
-        let maxTokens = try body.int(limitField) ?? (chat ? InferRequest.maxGeneratedTokens : 16)
+        let maxTokens = try body.int(limitField) ?? (chat ? InferRequest.maxGeneratedTokens : InferRequest.defaultGeneratedTokens)
         guard (1...InferRequest.maxGeneratedTokens).contains(maxTokens) else {
             throw HTTPError.badRequest("field \(limitField) must be in 1...\(InferRequest.maxGeneratedTokens), got \(maxTokens)", code: "invalid_field")
         }

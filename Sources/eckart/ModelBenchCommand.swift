@@ -72,7 +72,7 @@ struct ModelBenchCommand: ParsableCommand {
         let vocabulary = model.config.vocabularySize
         let prompt = (0..<promptTokens).map { ($0 * 7919 + 13) % vocabulary }
         _ = try model.logits(tokens: Array(prompt.prefix(4)))
-        var caches = [model.makeCache(capacity: promptTokens + tokens + 1)]
+        var caches = [model.makeCache(capacity: promptTokens + tokens)]
         // The prompt goes through the cache first and outside the clock: decode speed is the cached
         // one-token steps alone, as llama.cpp reports its eval time apart from the prompt's.
         func greedy(_ next: [Int]) throws -> [Int] {
