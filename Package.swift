@@ -33,7 +33,7 @@ let package = Package(
         // safetensors, Hugging Face config.json, PEFT adapter config, strict JSON.
         .target(name: "Formats", dependencies: ["LinearAlgebra"]),
         // Llama family and BERT family forward passes, KV cache, model registry.
-        .target(name: "Models", dependencies: ["LinearAlgebra", "Formats"]),
+        .target(name: "Models", dependencies: ["LinearAlgebra", "Formats", "CKernels"]),
         // PEFT LoRA / DoRA adapters: loading, validation, unmerged and merged application.
         .target(name: "Adapters", dependencies: ["LinearAlgebra", "Formats", "Models"]),
         .target(name: "Tokenizers", dependencies: ["Formats"]),

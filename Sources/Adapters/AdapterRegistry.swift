@@ -392,7 +392,7 @@ public final class AdapterRegistry: @unchecked Sendable {
         let rank = Double(config.rank)
         let mergedBytes = adapter.moduleNames.reduce(0) { total, name in
             let linear = model.linear(named: name)!
-            return total + (linear.weight.count + (linear.bias?.count ?? 0)) * MemoryLayout<Float>.size
+            return total + (linear.outFeatures * linear.inFeatures + (linear.bias?.count ?? 0)) * MemoryLayout<Float>.size
         }
         return AdapterDescription(
             id: id, rank: config.rank, alpha: config.alpha,

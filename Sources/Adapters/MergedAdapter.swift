@@ -36,7 +36,7 @@ public struct MergedAdapter: LinearOverlay {
 
     /// Bytes held by the merged copies (weights and shared biases counted once per module).
     public var byteCount: Int {
-        merged.reduce(0) { $0 + ($1.map { ($0.weight.count + ($0.bias?.count ?? 0)) * MemoryLayout<Float>.size } ?? 0) }
+        merged.reduce(0) { $0 + ($1.map { $0.stored.byteCount + ($0.bias?.count ?? 0) * MemoryLayout<Float>.size } ?? 0) }
     }
 }
 

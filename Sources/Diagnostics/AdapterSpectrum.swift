@@ -50,8 +50,8 @@ public struct AdapterSpectrum: Sendable {
             var effective: [Float]? = nil
             if effectiveUpdates, update.doraRowScale != nil {
                 guard let base = model.linear(named: name) else { throw DiagnosticsError.missingBaseWeight(module: name) }
-                guard base.weight.shape == shape else {
-                    throw DiagnosticsError.baseWeightShape(module: name, expected: shape, actual: base.weight.shape)
+                guard [base.outFeatures, base.inFeatures] == shape else {
+                    throw DiagnosticsError.baseWeightShape(module: name, expected: shape, actual: [base.outFeatures, base.inFeatures])
                 }
                 effective = try Self.effectiveUpdate(base: base.weight, update: update).singularValues()
             }

@@ -1,6 +1,7 @@
 // Scaled dot-product attention (Vaswani et al. 2017) with grouped-query heads
 // (Ainslie et al. 2023), as transformers' eager_attention_forward computes it in fp32.
 import Foundation
+import CKernels
 import LinearAlgebra
 
 /// Which keys a query may attend to.
@@ -128,4 +129,60 @@ func attention(
                  beta: 0, c: o + h * headDim, ldc: queryWidth)
         }
     }
+}
+
+/// Attention of one query row for each of several sequences (a decode step), each over its own keys
+/// and values: `attention(queries:tokens: 1, …)` for every sequence at once, computed by
+/// `eckart_decode_attention` with the (sequence, KV head) pairs split across the kernel threads.
+/// `visible[s]` is the key range sequence `s` sees (causal, and its sliding window if any); its keys
+/// and values hold at least `visible[s].upperBound` rows.
+func decodeAttention(
+    queries: [UnsafePointer<Float>], keys: [[Float]], values: [[Float]], visible: [Range<Int>],
+    heads: Int, kvHeads: Int, headDim: Int, into out: [UnsafeMutablePointer<Float>]
+) {
+    let count = queries.count
+    precondition(keys.count == count && values.count == count && visible.count == count && out.count == count)
+    precondition(visible.allSatisfy { !$0.isEmpty }, "every query sees at least its own key")
+    guard count > 0 else { return }
+    let lower = visible.map { Int32($0.lowerBound) }, upper = visible.map { Int32($0.upperBound) }
+    // Work in multiply-adds; below about 64k of them one thread is faster than a hand-off.
+    let work = visible.reduce(0) { $0 + $1.count } * heads * headDim * 2
+    let threads = work >= 1 << 16 ? min(BLAS.threadCount, count * kvHeads) : 1
+    withBaseAddresses(keys) { keyRows in
+        withBaseAddresses(values) { valueRows in
+            queries.map { Optional($0) }.withUnsafeBufferPointer { q in
+                out.map { Optional($0) }.withUnsafeBufferPointer { o in
+                    keyRows.withUnsafeBufferPointer { k in
+                        valueRows.withUnsafeBufferPointer { v in
+                            lower.withUnsafeBufferPointer { lo in
+                                upper.withUnsafeBufferPointer { up in
+                                    var job = eckart_decode_attention(
+                                        sequences: Int32(count), heads: Int32(heads), kv_heads: Int32(kvHeads),
+                                        head_dim: Int32(headDim), scale: 1 / Float(headDim).squareRoot(),
+                                        queries: q.baseAddress!, keys: k.baseAddress!, values: v.baseAddress!,
+                                        lower: lo.baseAddress!, upper: up.baseAddress!, out: o.baseAddress!)
+                                    eckart_decode_attention(Int32(threads), &job)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Calls `body` with the base address of each array, all valid at once (one nested
+/// `withUnsafeBufferPointer` per array).
+private func withBaseAddresses<R>(_ arrays: [[Float]], _ body: ([UnsafePointer<Float>?]) -> R) -> R {
+    func nest(_ index: Int, _ addresses: inout [UnsafePointer<Float>?]) -> R {
+        guard index < arrays.count else { return body(addresses) }
+        return arrays[index].withUnsafeBufferPointer { buffer in
+            addresses.append(buffer.baseAddress)
+            return nest(index + 1, &addresses)
+        }
+    }
+    var addresses: [UnsafePointer<Float>?] = []
+    addresses.reserveCapacity(arrays.count)
+    return nest(0, &addresses)
 }

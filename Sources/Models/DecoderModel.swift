@@ -201,6 +201,7 @@ public final class DecoderModel: Sendable {
                 k.storage.withUnsafeMutableBufferPointer { ks in
                     v.storage.withUnsafeBufferPointer { vs in
                         context.storage.withUnsafeMutableBufferPointer { out in
+                            var decoding: [Int] = []   // sequences with one new token: they attend together below
                             for i in step.indices {
                                 let rows = offsets[i + 1] - offsets[i], first = firsts[i]
                                 let qi = qs.baseAddress! + offsets[i] * qWidth, ki = ks.baseAddress! + offsets[i] * kvWidth
@@ -209,6 +210,10 @@ public final class DecoderModel: Sendable {
                                 rope.apply(ki, rows: rows, heads: c.kvHeadCount, firstPosition: first)
                                 // Append its keys and values, then attend over every position it has cached.
                                 caches[i].write(layer: l, keys: ki, values: vs.baseAddress! + offsets[i] * kvWidth, rows: rows)
+                                if rows == 1 {
+                                    decoding.append(i)
+                                    continue
+                                }
                                 caches[i].layers[l].keys.withUnsafeBufferPointer { keys in
                                     caches[i].layers[l].values.withUnsafeBufferPointer { values in
                                         attention(queries: qi, tokens: rows, keys: keys.baseAddress!, values: values.baseAddress!,
@@ -218,6 +223,16 @@ public final class DecoderModel: Sendable {
                                     }
                                 }
                             }
+                            // One query row each at position firsts[i], seeing the window that ends there.
+                            decodeAttention(
+                                queries: decoding.map { UnsafePointer(qs.baseAddress! + offsets[$0] * qWidth) },
+                                keys: decoding.map { caches[$0].layers[l].keys }, values: decoding.map { caches[$0].layers[l].values },
+                                visible: decoding.map { i in
+                                    let position = firsts[i]
+                                    return max(0, position - (block.slidingWindow ?? position + 1) + 1)..<(position + 1)
+                                },
+                                heads: c.headCount, kvHeads: c.kvHeadCount, headDim: hd,
+                                into: decoding.map { out.baseAddress! + offsets[$0] * qWidth })
                         }
                     }
                 }
@@ -230,12 +245,7 @@ public final class DecoderModel: Sendable {
             let gateUp = Linear.projections(x2, [(block.gate, m.gate), (block.up, m.up)], segments: segments)
             var gate = gateUp[0]
             let up = gateUp[1]
-            let activation = c.activation
-            gate.storage.withUnsafeMutableBufferPointer { g in
-                up.storage.withUnsafeBufferPointer { u in
-                    for i in 0..<g.count { g[i] = activation(g[i]) * u[i] }
-                }
-            }
+            c.activation.gate(&gate, by: up)   // gate = act(gate) ⊙ up
             h.add(block.down(gate, module: m.down, segments: segments))
         }
         for i in caches.indices { caches[i].advance(by: step[i].tokens.count) }

@@ -1,5 +1,6 @@
 // Elementwise and row-wise kernels of the forward passes: norms, activations, softmax.
 // All run in Float32 exactly as transformers computes them in fp32.
+import CKernels
 import Foundation
 import LinearAlgebra
 
@@ -71,10 +72,34 @@ public enum Activation: String, Sendable {
         }
     }
 
-    /// Applies the activation to every element in place.
+    /// A gated MLP's product in place, as the loop
+    ///
+    ///     for i in gate.indices { gate[i] = activation(gate[i]) · up[i] }
+    ///
+    /// with silu (SwiGLU) vectorized by `eckart_silu_gate`, within 2 ulp of `expf` in its exponential.
+    func gate(_ gate: inout Matrix, by up: Matrix) {
+        precondition(gate.shape == up.shape, "gate \(gate.shape) and up \(up.shape) differ")
+        gate.storage.withUnsafeMutableBufferPointer { g in
+            up.storage.withUnsafeBufferPointer { u in
+                guard let gBase = g.baseAddress, let uBase = u.baseAddress else { return }
+                if self == .silu {
+                    eckart_silu_gate(g.count, gBase, uBase)
+                } else {
+                    for i in 0..<g.count { gBase[i] = self(gBase[i]) * uBase[i] }
+                }
+            }
+        }
+    }
+
+    /// Applies the activation to every element in place (erf GELU vectorized by `eckart_gelu`).
     func apply(_ x: inout Matrix) {
         x.storage.withUnsafeMutableBufferPointer { v in
-            for i in 0..<v.count { v[i] = self(v[i]) }
+            guard let base = v.baseAddress else { return }
+            if self == .gelu {
+                eckart_gelu(v.count, base)
+            } else {
+                for i in 0..<v.count { v[i] = self(v[i]) }
+            }
         }
     }
 }

@@ -3,12 +3,13 @@ import LinearAlgebra
 
 /// `y = x · Wᵀ + b` with `weight` (out × in) and optional `bias` (out), as in `torch.nn.Linear`.
 ///
-/// The weight is stored in float32, or as quantized blocks exactly as a GGUF file holds them (a
-/// QLoRA-style frozen base): the forward pass multiplies by the blocks without widening them.
+/// The weight is stored in float32, laid out in panels for Eckart's product kernel (`PanelMatrix`),
+/// or as quantized blocks exactly as a GGUF file holds them (a QLoRA-style frozen base): the forward
+/// pass multiplies by the blocks without widening them.
 public struct Linear: Sendable {
     /// How the weight is held in memory.
     public enum Stored: Sendable {
-        case dense(Matrix)                  // (out, in) float32
+        case dense(PanelMatrix)             // (out, in) float32, in panels for the product kernel
         case quantized(QuantizedMatrix)     // (out, in) blocks of a `QuantizationType`
 
         public var rows: Int {
@@ -29,16 +30,16 @@ public struct Linear: Sendable {
         public func row(_ i: Int, into out: UnsafeMutablePointer<Float>) {
             switch self {
             case .dense(let m):
-                m.storage.withUnsafeBufferPointer { s in out.update(from: s.baseAddress! + i * m.cols, count: m.cols) }
+                m.row(i, into: out)
             case .quantized(let q):
                 q.dequantizeRow(i, into: out)
             }
         }
 
-        /// The whole matrix in float32 (a copy when quantized).
+        /// The whole matrix in float32, row-major (a copy: unpacked from panels or dequantized).
         public var dense: Matrix {
             switch self {
-            case .dense(let m): m
+            case .dense(let m): m.unpacked
             case .quantized(let q): q.dequantized()
             }
         }
@@ -46,7 +47,7 @@ public struct Linear: Sendable {
         /// Bytes the weight takes in memory.
         public var byteCount: Int {
             switch self {
-            case .dense(let m): m.count * MemoryLayout<Float>.size
+            case .dense(let m): m.byteCount
             case .quantized(let q): q.byteCount
             }
         }
@@ -56,10 +57,7 @@ public struct Linear: Sendable {
             guard rows > 0 else { return }
             switch self {
             case .dense(let w):
-                w.storage.withUnsafeBufferPointer { ws in
-                    gemm(.none, .transpose, m: rows, n: w.rows, k: w.cols, a: x, lda: ldx, b: ws.baseAddress!, ldb: w.cols,
-                         c: y, ldc: ldy)
-                }
+                w.multiply(x, rows: rows, ldx: ldx, into: y, ldy: ldy)
             case .quantized(let q):
                 q.multiply(x, rows: rows, ldx: ldx, into: y, ldy: ldy)
             }
@@ -70,7 +68,7 @@ public struct Linear: Sendable {
     public let bias: [Float]?   // (out)
 
     public init(weight: Matrix, bias: [Float]? = nil) {
-        self.init(stored: .dense(weight), bias: bias)
+        self.init(stored: .dense(PanelMatrix(weight)), bias: bias)
     }
 
     public init(quantized: QuantizedMatrix, bias: [Float]? = nil) {
@@ -86,8 +84,8 @@ public struct Linear: Sendable {
     public var inFeatures: Int { stored.cols }
     public var outFeatures: Int { stored.rows }
 
-    /// The weight in float32 (out × in): the stored matrix, or the quantized blocks dequantized into a
-    /// new matrix on every call. For merging (`W + s·B·A` is built from the dequantized weight and never
+    /// The weight in float32 (out × in), row-major: a new matrix on every call, unpacked from the
+    /// panels or dequantized from the blocks. For merging (`W + s·B·A` is built from the dequantized weight and never
     /// re-quantized), DoRA's row norms and diagnostics; the forward pass uses `stored` directly.
     public var weight: Matrix { stored.dense }
 

@@ -110,7 +110,7 @@ final class WeightSet {
             var m = Matrix(rows: rows, cols: cols, storage: values)
             guard m.isFinite else { throw ModelError.nonFiniteTensor(name) }
             if let order { m = Matrix(rows: rows, cols: cols, storage: order.flatMap { m.storage[($0 * cols)..<(($0 + 1) * cols)] }) }
-            return .dense(m)
+            return .dense(PanelMatrix(m))
         }
         guard let type = QuantizationType(ggufTypeID: Int(info.type.id)), let (address, owner) = gguf.file.tensorAddress(ggufName) else {
             throw ModelError.unsupportedTensorType(ggufName, type: info.type.name)
@@ -119,7 +119,7 @@ final class WeightSet {
         if let order { q = q.rowsPermuted(order) }
         guard widenGGUF else { return .quantized(q) }
         let widened = q.dequantized()
-        guard let quantization, cols % quantization.blockSize == 0 else { return .dense(widened) }
+        guard let quantization, cols % quantization.blockSize == 0 else { return .dense(PanelMatrix(widened)) }
         return .quantized(try QuantizedMatrix.quantize(widened, as: quantization))
     }
 
@@ -163,7 +163,7 @@ final class WeightSet {
     func stored(_ name: String, rows: Int, cols: Int) throws -> Linear.Stored {
         if let gguf { return try ggufStored(name, rows: rows, cols: cols, gguf) }
         let m = try matrix(name, rows: rows, cols: cols)
-        guard let quantization, cols % quantization.blockSize == 0 else { return .dense(m) }
+        guard let quantization, cols % quantization.blockSize == 0 else { return .dense(PanelMatrix(m)) }
         return .quantized(try QuantizedMatrix.quantize(m, as: quantization))
     }
 

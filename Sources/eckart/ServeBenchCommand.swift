@@ -14,13 +14,14 @@ struct ServeBenchCommand: ParsableCommand {
         commandName: "bench-serve",
         abstract: "Load-test the server over HTTP: throughput, latency and time to first token for 1 and N clients on the base, one adapter and N adapters. Prints one JSON object.")
 
-    @Option(help: "A model directory to serve (default: random weights of SmolLM2-135M's exact shape).") var model: String?
+    @Option(help: "A model directory to serve (default: random weights of SmolLM2-135M's exact shape). An encoder (e.g. all-MiniLM-L6-v2) is driven through /v1/embeddings.") var model: String?
     @Option(help: "Concurrent clients in the loaded scenarios.") var clients = 16
     @Option(help: "Tokens each request generates (ignore_eos).") var tokens = 64
     @Option(help: "Prompt tokens of each request.") var promptTokens = 32
     @Option(help: "Random adapters registered (rank 8 on q_proj and v_proj).") var adapters = 32
     @Option(help: "Prompt length of the single-request prefill timing.") var prefillTokens = 128
     @Option(name: .customLong("threads"), help: "OpenBLAS threads (default: every core).") var threadCount: Int?
+    @Option(help: "Requests each client sends one after another (encoders only).") var requestsPerClient = 20
 
     func validate() throws {
         guard clients >= 1, tokens >= 2, promptTokens >= 1, adapters >= clients else {
@@ -44,33 +45,14 @@ struct ServeBenchmark {
     func run() throws -> [String: Any] {
         let shape = RandomLlama.smolLM2
         let base: BaseModel = try command.model.map { try BaseModel.load(path: URL(fileURLWithPath: $0)) } ?? shape.model()
+        if case .encoder = base { return try EncoderLoadBenchmark(command: command, base: base, threads: threads).run() }
         guard case .decoder(let decoder) = base else { throw ModelError.unsupportedArchitecture(base.architecture) }
         let weightBytes = base.linearModules.reduce(0) { $0 + $1.inFeatures * $1.outFeatures * 4 }
 
-        // Adapters as PEFT files under a scratch root, loaded through the API as a user would.
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("eckart-bench-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        for i in 0..<command.adapters {
-            let directory = scratch.appendingPathComponent("adapters/a\(i)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let files = try RandomLlama.adapterFiles(rank: 8, projections: ["q_proj", "v_proj"], seed: UInt64(1000 + i), on: base)
-            try files.config.write(to: directory.appendingPathComponent("adapter_config.json"))
-            try files.weights.write(to: directory.appendingPathComponent("adapter_model.safetensors"))
-        }
-        var options = ServerOptions()
-        options.port = 0
-        options.adapterDirectory = scratch.appendingPathComponent("store")
-        options.adapterRoot = scratch.appendingPathComponent("adapters")
-        options.diagnosticsCacheDirectory = scratch.appendingPathComponent("diagnostics")
-        options.modelName = command.model.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "random-smollm2-135m"
-        let server = try EckartServer(model: base, options: options)
-        try server.start()
-        defer { server.shutdown(timeout: 10) }
-        let client = LoadClient(port: server.port)
-        for i in 0..<command.adapters {
-            let reply = try client.post("/adapters", #"{"id": "a\#(i)", "path": "a\#(i)"}"#)
-            guard reply.status == 201 else { throw ValidationError("loading adapter a\(i): \(reply.body)") }
-        }
+        let served = try BenchServer(base: base, modelName: command.model.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "random-smollm2-135m",
+                                     adapters: command.adapters, projections: ["q_proj", "v_proj"])
+        defer { served.stop() }
+        let client = served.client
 
         let vocabulary = decoder.config.vocabularySize
         func request(_ index: Int, adapter: String?) -> String {

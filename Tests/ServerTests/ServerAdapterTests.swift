@@ -145,9 +145,13 @@ import Testing
         #expect(generated.count == 16 && generated != "trace-42")
         let forged = try live.request("GET", "/healthz", headers: ["X-Request-Id": "a b"])
         #expect(forged.headers["X-Request-Id"] != "a b")
-        // A line is logged just after its response is sent: wait for the last one.
+        // A line is logged just after its response is sent, by the connection's own thread, so the
+        // lines of different connections may land in any order: wait for all three.
         let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline, !lines.all.contains(where: { $0.hasPrefix("GET /healthz ") }) { Thread.sleep(forTimeInterval: 0.01) }
+        let prefixes = ["GET /adapters/nope ", "POST /v1/completions ", "GET /healthz "]
+        while Date() < deadline, !prefixes.allSatisfy({ prefix in lines.all.contains { $0.hasPrefix(prefix) } }) {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
         let log = lines.all
         #expect(log.contains { $0.hasPrefix("GET /adapters/nope 404 ") && $0.contains("[trace-42] adapter_not_found: ") }, "\(log)")
         #expect(log.contains { $0.hasPrefix("POST /v1/completions 404 ") && $0.contains("[\(generated)] NotFoundError: ") }, "\(log)")

@@ -94,4 +94,67 @@ void eckart_quantized_nt_parallel(int threads, int type, int m, int n, int k, co
 /// with `then_rest` the team's workers sleep right after (eckart_team_run_then_rest).
 void eckart_dequantize_rows_parallel(int threads, int type, const void *w, long row_bytes, int rows, int k,
                                      float *out, int then_rest);
+/// Attention for a decode step: one query row for each of `sequences` sequences, each over its own
+/// cached keys and values (rows of kv_heads·head_dim floats), positions [lower[s], upper[s]) visible.
+/// With group = heads / kv_heads and query head h reading KV head h / group:
+///
+///     for (s = 0; s < sequences; s++) for (h = 0; h < heads; h++) {
+///         for (j = lower[s]; j < upper[s]; j++)
+///             score[j] = scale * Σ_i queries[s][h*d + i] * keys[s][j*kv_heads*d + (h/group)*d + i];
+///         p = softmax(score[lower[s] ..< upper[s]])                // max subtracted first
+///         out[s][h*d + i] = Σ_j p[j] * values[s][j*kv_heads*d + (h/group)*d + i]   for i < d
+///     }
+///
+/// (d = head_dim.) The (sequence, KV head) pairs are split across `threads` on the team. Needs
+/// upper[s] > lower[s] for every sequence.
+struct eckart_decode_attention {
+    int sequences, heads, kv_heads, head_dim;
+    float scale;
+    const float *const *queries;   /* per sequence: heads·d */
+    const float *const *keys;      /* per sequence: upper[s] rows of kv_heads·d */
+    const float *const *values;
+    const int *lower, *upper;
+    float *const *out;             /* per sequence: heads·d, overwritten */
+};
+void eckart_decode_attention(int threads, const struct eckart_decode_attention *attention);
+// ---- Float32 weights in panels of 16 rows ----
+
+/// W (n × k, row stride ldw) into panels of 16 rows, each stored transposed: panel b holds rows
+/// 16b ..< 16b + 16 (zeros past n), element (p, c) = W[16b + c][p] at panels[(b·k + p)·16 + c].
+/// `panels` holds ceil(n / 16)·16·k floats.
+void eckart_pack_panels(int n, int k, const float *w, int ldw, float *panels);
+
+/// Row j of the packed W (k floats) into out.
+void eckart_unpack_panel_row(int k, const float *panels, int j, float *out);
+
+/// Activation rows times a packed weight, over the panels [b0, b1) (columns 16·b0 ..< min(16·b1, n)):
+///
+///     for (i = 0; i < m; i++) for (j = 16*b0; j < min(16*b1, n); j++) {
+///         float s = 0;
+///         for (p = 0; p < k; p++) s += x[i*ldx + p] * W[j][p];   // W[j][p] = panels[((j/16)·k + p)·16 + j%16]
+///         y[i*ldy + j] = s;
+///     }
+///
+/// Each output sums over p in order (fused multiply-adds on the AVX2 path).
+void eckart_panels_nt(int m, int b0, int b1, int n, int k, const float *x, int ldx, const float *panels,
+                      float *y, int ldy);
+
+/// `eckart_panels_nt` over all n columns, the panels split across `threads` on the team.
+void eckart_panels_nt_parallel(int threads, int m, int n, int k, const float *x, int ldx, const float *panels,
+                               float *y, int ldy);
+/// SwiGLU's gate, in place:
+///
+///     for (i = 0; i < count; i++) gate[i] = gate[i] / (1 + expf(-gate[i])) * up[i];
+///
+/// with exp on the AVX2 path within 2 ulp of expf (inputs clamped to [-87.3, 88.3] first, where
+/// silu is already 0 or x to float precision).
+void eckart_silu_gate(long count, float *gate, const float *up);
+
+/// BERT's GELU (the erf form), in place:
+///
+///     for (i = 0; i < count; i++) x[i] = 0.5f * x[i] * (1 + erff(x[i] / sqrt(2)));
+///
+/// on the AVX2 path with erfc from a fit of fractional error below 1.2e-7 (relative to the result
+/// on both tails, where 1 + erf is near 0 or 2).
+void eckart_gelu(long count, float *x);
 #endif
