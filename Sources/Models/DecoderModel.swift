@@ -160,7 +160,11 @@ public final class DecoderModel: Sendable {
     ///
     /// Consecutive sequences whose overlays have the same `batchKey` share one row segment, so a
     /// caller that orders the step by adapter gets one shrink and one expand GEMM per adapter.
-    public func forward(step: [StepSequence], caches: inout [KVCache]) throws -> [Matrix] {
+    ///
+    /// The activations live in `workspace`'s buffers (a fresh one when nil): a caller that passes
+    /// the same workspace to every step allocates no activation storage once its steps stop growing.
+    /// Only the returned logits are new.
+    public func forward(step: [StepSequence], caches: inout [KVCache], workspace: ForwardWorkspace? = nil) throws -> [Matrix] {
         let c = config
         precondition(step.count == caches.count, "one cache per sequence")
         guard !step.isEmpty else { return [] }
@@ -183,8 +187,18 @@ public final class DecoderModel: Sendable {
         let firsts = caches.map(\.length)
         for i in caches.indices { caches[i].reserve(step[i].tokens.count) }
 
+        let f = c.intermediateSize, work = workspace ?? ForwardWorkspace()
+        var x = work.take(.normed, rows: n, cols: d)                  // RMSNorm(h)
+        var q = work.take(.query, rows: n, cols: qWidth)              // (n, h·hd)
+        var k = work.take(.key, rows: n, cols: kvWidth)               // (n, k·hd)
+        var v = work.take(.value, rows: n, cols: kvWidth)
+        var context = work.take(.context, rows: n, cols: qWidth)      // attention output before o_proj
+        var attended = work.take(.attentionOutput, rows: n, cols: d)  // o_proj(context)
+        var gate = work.take(.gate, rows: n, cols: f), up = work.take(.up, rows: n, cols: f)
+        var mlp = work.take(.mlpOutput, rows: n, cols: d)             // down(act(gate) ⊙ up)
+
         // Token embeddings: h (n, d)
-        var h = Matrix(rows: n, cols: d)
+        var h = work.take(.hidden, rows: n, cols: d)
         h.storage.withUnsafeMutableBufferPointer { hs in
             for (t, id) in step.flatMap(\.tokens).enumerated() { embedTokens.row(id, into: hs.baseAddress! + t * d) }
         }
@@ -192,11 +206,10 @@ public final class DecoderModel: Sendable {
         for (l, block) in blocks.enumerated() {
             let m = block.modules
             // Attention sub-block: x = RMSNorm(h); q (n, h·hd), k and v (n, k·hd) for all rows at once.
-            let x = rmsNorm(h, weight: block.inputNorm, eps: c.rmsNormEps)
-            let qkv = Linear.projections(x, [(block.q, m.q), (block.k, m.k), (block.v, m.v)], segments: segments)
-            var q = qkv[0], k = qkv[1]
-            let v = qkv[2]
-            var context = Matrix(rows: n, cols: qWidth)   // (n, h·hd)
+            rmsNorm(h, weight: block.inputNorm, eps: c.rmsNormEps, into: &x)
+            var qkv = [moved(&q), moved(&k), moved(&v)]
+            Linear.projections(x, [(block.q, m.q), (block.k, m.k), (block.v, m.v)], segments: segments, into: &qkv)
+            (q, k, v) = (moved(&qkv[0]), moved(&qkv[1]), moved(&qkv[2]))
             q.storage.withUnsafeMutableBufferPointer { qs in
                 k.storage.withUnsafeMutableBufferPointer { ks in
                     v.storage.withUnsafeBufferPointer { vs in
@@ -238,15 +251,23 @@ public final class DecoderModel: Sendable {
                 }
             }
             // Output projection, then the residual connection back into h.
-            h.add(block.o(context, module: m.o, segments: segments))
+            block.o.apply(context, module: m.o, segments: segments, into: &attended)
+            h.add(attended)
 
             // MLP sub-block: down(act(gate(x)) ⊙ up(x)) with x = RMSNorm(h), residual into h.
-            let x2 = rmsNorm(h, weight: block.postAttentionNorm, eps: c.rmsNormEps)
-            let gateUp = Linear.projections(x2, [(block.gate, m.gate), (block.up, m.up)], segments: segments)
-            var gate = gateUp[0]
-            let up = gateUp[1]
+            rmsNorm(h, weight: block.postAttentionNorm, eps: c.rmsNormEps, into: &x)
+            var gateUp = [moved(&gate), moved(&up)]
+            Linear.projections(x, [(block.gate, m.gate), (block.up, m.up)], segments: segments, into: &gateUp)
+            (gate, up) = (moved(&gateUp[0]), moved(&gateUp[1]))
             c.activation.gate(&gate, by: up)   // gate = act(gate) ⊙ up
-            h.add(block.down(gate, module: m.down, segments: segments))
+            block.down.apply(gate, module: m.down, segments: segments, into: &mlp)
+            h.add(mlp)
+        }
+        defer {
+            for (role, buffer) in [(ForwardWorkspace.Role.normed, x), (.query, q), (.key, k), (.value, v), (.context, context),
+                                   (.attentionOutput, attended), (.gate, gate), (.up, up), (.mlpOutput, mlp), (.hidden, h)] {
+                work.recycle(role, buffer)
+            }
         }
         for i in caches.indices { caches[i].advance(by: step[i].tokens.count) }
 
@@ -277,6 +298,14 @@ public final class DecoderModel: Sendable {
         var cache = makeCache()
         return try forward(tokens: tokens, cache: &cache, overlay: overlay, logits: .all)
     }
+}
+
+/// `m`, leaving an empty matrix in its place, so that its storage stays uniquely referenced (written
+/// without a copy) wherever it goes next.
+private func moved(_ m: inout Matrix) -> Matrix {
+    let taken = m
+    m = Matrix(rows: 0, cols: 0)
+    return taken
 }
 
 /// Row ranges with their overlays, consecutive ranges with the same batch key merged into one segment.

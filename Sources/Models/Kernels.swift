@@ -7,6 +7,13 @@ import LinearAlgebra
 /// Llama's RMSNorm: `x / sqrt(mean(x²) + eps) * weight`, per row.
 func rmsNorm(_ x: Matrix, weight: [Float], eps: Float) -> Matrix {
     var out = Matrix(rows: x.rows, cols: x.cols)
+    rmsNorm(x, weight: weight, eps: eps, into: &out)
+    return out
+}
+
+/// `rmsNorm` written into `out` (same shape as `x`).
+func rmsNorm(_ x: Matrix, weight: [Float], eps: Float, into out: inout Matrix) {
+    precondition(out.shape == x.shape, "output is \(out.shape), input \(x.shape)")
     let n = x.cols
     x.storage.withUnsafeBufferPointer { src in
         out.storage.withUnsafeMutableBufferPointer { dst in
@@ -20,7 +27,6 @@ func rmsNorm(_ x: Matrix, weight: [Float], eps: Float) -> Matrix {
             }
         }
     }
-    return out
 }
 
 /// `torch.nn.LayerNorm`: `(x - mean) / sqrt(var + eps) * weight + bias`, per row, biased variance.

@@ -97,15 +97,21 @@ public struct Linear: Sendable {
 
     /// `x` (tokens × in) → (tokens × out).
     public func callAsFunction(_ x: Matrix) -> Matrix {
-        precondition(x.cols == inFeatures, "input is \(x.shape), layer takes \(inFeatures) features")
         var y = Matrix(rows: x.rows, cols: outFeatures)
+        apply(x, into: &y)
+        return y
+    }
+
+    /// `self(x)` written into `y` (tokens × out, overwritten).
+    public func apply(_ x: Matrix, into y: inout Matrix) {
+        precondition(x.cols == inFeatures, "input is \(x.shape), layer takes \(inFeatures) features")
+        precondition(y.shape == [x.rows, outFeatures], "output is \(y.shape), layer gives \([x.rows, outFeatures])")
         x.storage.withUnsafeBufferPointer { xs in
             y.storage.withUnsafeMutableBufferPointer { ys in
                 stored.multiply(xs.baseAddress!, rows: x.rows, ldx: x.cols, into: ys.baseAddress!, ldy: outFeatures)
             }
         }
         if let bias { y.addRowVector(bias) }
-        return y
     }
 }
 

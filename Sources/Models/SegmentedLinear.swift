@@ -27,15 +27,35 @@ extension Linear {
         return Self.projections(x, [(self, module)], segments: segments)[0]
     }
 
+    /// `callAsFunction(_:module:segments:)` written into `y` (N × out, overwritten).
+    public func apply(_ x: Matrix, module: Int, segments: [RowSegment], into y: inout Matrix) {
+        var outputs = [y]
+        y = Matrix(rows: 0, cols: 0)   // hand the storage over: no copy on write
+        Self.projections(x, [(self, module)], segments: segments, into: &outputs)
+        y = outputs[0]
+    }
+
     /// Several modules that read the same input `x`, each computed as `callAsFunction(_:module:segments:)`
     /// does, except that an adapter with a `SharedShrink` for these modules runs one shrink product
     /// `x[rows]·[A_1; A_2; …]ᵀ` for all of them, then each module's expand from its columns of it.
     public static func projections(_ x: Matrix, _ layers: [(layer: Linear, module: Int)], segments: [RowSegment]) -> [Matrix] {
+        var outputs = layers.map { Matrix(rows: x.rows, cols: $0.layer.outFeatures) }
+        projections(x, layers, segments: segments, into: &outputs)
+        return outputs
+    }
+
+    /// `projections` written into `outputs` (one N × out matrix per layer, overwritten).
+    public static func projections(_ x: Matrix, _ layers: [(layer: Linear, module: Int)], segments: [RowSegment],
+                                   into outputs: inout [Matrix]) {
         let k = x.cols
         precondition(layers.allSatisfy { $0.layer.inFeatures == k }, "input is \(x.shape), layers take other widths")
-        if segments.count == 1, segments[0].overlay == nil { return layers.map { $0.layer(x) } }
+        precondition(outputs.count == layers.count && zip(outputs, layers).allSatisfy { $0.shape == [x.rows, $1.layer.outFeatures] },
+                     "outputs do not match the layers")
+        if segments.count == 1, segments[0].overlay == nil {
+            for index in layers.indices { layers[index].layer.apply(x, into: &outputs[index]) }
+            return
+        }
         let changes = layers.map { entry in segments.map { $0.overlay?.change(ofModule: entry.module) } }
-        var outputs = layers.indices.map { Matrix(rows: x.rows, cols: layers[$0].layer.outFeatures) }
         x.storage.withUnsafeBufferPointer { xs in
             let x0 = xs.baseAddress!
             // Base and replaced products, per module.
@@ -87,7 +107,6 @@ extension Linear {
                 }
             }
         }
-        return outputs
     }
 
     /// `y[t] = W·x[t]` for rows on the base weight (one GEMM per maximal run of them) and

@@ -39,6 +39,8 @@ final class BatchEngine: @unchecked Sendable {
     private var stepCount = 0
     private var stopping = false
     private var thread: Thread? = nil
+    /// The forward pass's activation buffers, reused by every step (engine thread only).
+    private let workspace = ForwardWorkspace()
 
     init(model: DecoderModel, limits: EngineLimits, metrics: ServingMetrics) {
         self.model = model
@@ -199,7 +201,7 @@ final class BatchEngine: @unchecked Sendable {
             return sequence.cache
         }
         let started = DispatchTime.now()
-        let result = Result { try model.forward(step: inputs, caches: &caches) }
+        let result = Result { try model.forward(step: inputs, caches: &caches, workspace: workspace) }
         condition.withLock { stepCount += 1 }
         for (sequence, cache) in zip(sequences, caches) { sequence.cache = cache }
         metrics.recordStep(tokens: inputs.reduce(0) { $0 + $1.tokens.count }, sequences: inputs.count,

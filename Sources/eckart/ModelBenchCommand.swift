@@ -73,10 +73,12 @@ struct ModelBenchCommand: ParsableCommand {
         let prompt = (0..<promptTokens).map { ($0 * 7919 + 13) % vocabulary }
         _ = try model.logits(tokens: Array(prompt.prefix(4)))
         var caches = [model.makeCache(capacity: promptTokens + tokens)]
+        let workspace = ForwardWorkspace()   // one for every step, as the serving engine keeps one
         // The prompt goes through the cache first and outside the clock: decode speed is the cached
         // one-token steps alone, as llama.cpp reports its eval time apart from the prompt's.
         func greedy(_ next: [Int]) throws -> [Int] {
-            let row = try model.forward(step: [.init(tokens: next, overlay: nil, logits: .last)], caches: &caches)[0].storage
+            let row = try model.forward(step: [.init(tokens: next, overlay: nil, logits: .last)], caches: &caches,
+                                        workspace: workspace)[0].storage
             return [row.indices.max { row[$0] < row[$1] }!]
         }
         var next = try greedy(prompt)

@@ -125,11 +125,12 @@ struct ServeBenchmark {
         for _ in 0..<3 {
             var caches = (0..<sequences).map { _ in decoder.makeCache(capacity: 32 + 64) }
             let prompts = (0..<sequences).map { s in DecoderModel.StepSequence(tokens: (0..<32).map { $0 + s }, overlay: nil, logits: .last) }
-            _ = try decoder.forward(step: prompts, caches: &caches)
+            let workspace = ForwardWorkspace()   // as the engine keeps one for every step
+            _ = try decoder.forward(step: prompts, caches: &caches, workspace: workspace)
             let start = DispatchTime.now()
             for t in 0..<64 {
                 let step = (0..<sequences).map { s in DecoderModel.StepSequence(tokens: [t + s + 100], overlay: nil, logits: .last) }
-                _ = try decoder.forward(step: step, caches: &caches)
+                _ = try decoder.forward(step: step, caches: &caches, workspace: workspace)
             }
             best = min(best, seconds(since: start))
         }

@@ -42,7 +42,7 @@ enum SmallRowsBenchmark {
             blasGFLOPS["\(m)"] = rounded(flop / blas / 1e9, 1)
         }
         return ["small_rows_speedup_vs_sgemm": ratios, "small_rows_gemm_gflops": kernelGFLOPS,
-                "panel_speedup_vs_sgemm": panelRatios, "panel_gemm_gflops": panelGFLOPS, "sgemm_gflops": blasGFLOPS,
+                "panel_speedup_vs_sgemm": panelRatios, "panel_gemm_gflops": panelGFLOPS, "small_rows_sgemm_gflops": blasGFLOPS,
                 "small_rows_kernel": BLAS.kernelPath, "small_row_limit": smallRowLimit]
     }
 }

@@ -64,3 +64,27 @@ import Testing
     #expect(scaled.maxAbsDifference(reference) < Tolerance.samePath)
     #expect(scaled.maxAbsDifference(try model.logits(tokens: tokens, overlay: UnmergedAdapter(lora))) > 1e-3)
 }
+
+@Test func aReusedWorkspaceGivesTheSameLogitsAndStopsGrowing() throws {
+    // The engine passes one ForwardWorkspace to every step: its buffers must not leak one step's
+    // activations into the next (logits equal a fresh pass's exactly: same kernels, same shapes),
+    // and once a prefill has sized them, decode steps allocate no activation storage.
+    let base = try BaseModel.load(directory: Fixtures.model("qwen2-tiny"))
+    guard case .decoder(let model) = base else { throw ModelError.unsupportedArchitecture("qwen2-tiny") }
+    let lora = try LoRAAdapter(directory: Fixtures.adapter("qwen2-lora"), model: base)
+    let overlays: [(any LinearOverlay)?] = [nil, UnmergedAdapter(lora), MergedAdapter(lora, model: base)]
+    var seeded = SeededMatrices(state: 5)
+    let workspace = ForwardWorkspace()
+    var reused = overlays.map { _ in model.makeCache() }, fresh = reused
+    var capacities: [Int] = []
+    for counts in [[5, 3, 7], [1, 1, 1], [1, 1, 1], [2, 1, 1], [1, 1, 1]] {
+        let step = zip(counts, overlays).map { count, overlay in
+            DecoderModel.StepSequence(tokens: seeded.matrix(1, count).storage.map { Int(($0 + 1) * 127.9) }, overlay: overlay, logits: .last)
+        }
+        let withWorkspace = try model.forward(step: step, caches: &reused, workspace: workspace)
+        let without = try model.forward(step: step, caches: &fresh)
+        #expect(withWorkspace == without, "steps of \(counts) tokens")
+        capacities.append(workspace.capacity)
+    }
+    #expect(capacities.allSatisfy { $0 == capacities[0] } && capacities[0] > 0, "\(capacities)")
+}
