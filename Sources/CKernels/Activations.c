@@ -5,6 +5,7 @@
 // fit of Numerical Recipes' erfcc (fractional error below 1.2e-7), so that it is accurate relative
 // to the result on both tails.
 #include "ckernels.h"
+#include "cpu_features.h"
 #include <immintrin.h>
 #include <math.h>
 
@@ -41,7 +42,7 @@ static void silu_gate_avx2(long count, float *gate, const float *up) {
 }
 
 void eckart_silu_gate(long count, float *gate, const float *up) {
-    if (eckart_kernel_path()[0] == 'a') {
+    if (eckart_float_kernels_use_avx2()) {
         silu_gate_avx2(count, gate, up);
         return;
     }
@@ -78,7 +79,7 @@ static void gelu_avx2(long count, float *x) {
 }
 
 void eckart_gelu(long count, float *x) {
-    if (eckart_kernel_path()[0] == 'a') {
+    if (eckart_float_kernels_use_avx2()) {
         gelu_avx2(count, x);
         return;
     }

@@ -3,11 +3,10 @@
 // that share that KV head read each cached key and value row once, while it is in cache. Items are
 // split across the team in contiguous runs; each part keeps its scores in its own scratch.
 #include "ckernels.h"
+#include "cpu_features.h"
 #include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
-
-static int use_avx2(void) { return eckart_kernel_path()[0] == 'a'; }
 
 static float dot_portable(const float *a, const float *b, int n) {
     float s = 0.0f;
@@ -93,7 +92,7 @@ static void attention_part(void *context, int part, int parts) {
     }
     float *scores = malloc(sizeof(float) * (size_t)longest * (size_t)(a->heads / a->kv_heads));
     if (!scores) abort();
-    int avx2 = use_avx2();
+    int avx2 = eckart_float_kernels_use_avx2();
     for (long item = first; item < last; item++) attend_item(a, (int)(item / a->kv_heads), (int)(item % a->kv_heads), scores, avx2);
     free(scores);
 }

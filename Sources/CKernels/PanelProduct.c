@@ -5,6 +5,7 @@
 // broadcasts one activation per row. No packed copy is made at product time: the weight was laid out
 // this way when it was loaded.
 #include "ckernels.h"
+#include "cpu_features.h"
 #include <immintrin.h>
 #include <string.h>
 
@@ -99,7 +100,7 @@ static void panels_range(int m, int b0, int b1, int n, int k, const float *x, in
 
 void eckart_panels_nt(int m, int b0, int b1, int n, int k, const float *x, int ldx, const float *panels,
                       float *y, int ldy) {
-    panels_range(m, b0, b1, n, k, x, ldx, panels, y, ldy, eckart_kernel_path()[0] == 'a');
+    panels_range(m, b0, b1, n, k, x, ldx, panels, y, ldy, eckart_float_kernels_use_avx2());
 }
 
 struct panels_job {

@@ -3,6 +3,7 @@
 // vector accumulators, eight floats of k at a time; the four weight rows stay in cache while every
 // row of x passes over them, so the weight streams from memory once.
 #include "ckernels.h"
+#include "cpu_features.h"
 #include <immintrin.h>
 #include <stdlib.h>
 
@@ -121,6 +122,8 @@ void eckart_sgemm_nt_small(int m, int n0, int n1, int k, float alpha, const floa
 }
 
 const char *eckart_kernel_path(void) { return has_avx2_fma() ? "avx2+fma" : "portable"; }
+
+int eckart_float_kernels_use_avx2(void) { return has_avx2_fma(); }
 
 /* eckart_sgemm_nt_small_parallel: the columns in `parts` contiguous ranges, each a multiple of four
    (the AVX2 tile's width) but the last. */
