@@ -3,6 +3,7 @@
 // that share that KV head read each cached key and value row once, while it is in cache. Items are
 // split across the team in contiguous runs; each part keeps its scores in its own scratch.
 #include "ckernels.h"
+#include "avx2_math.h"
 #include "cpu_features.h"
 #include <immintrin.h>
 #include <math.h>
@@ -19,24 +20,6 @@ static void axpy_portable(float alpha, const float *x, float *y, int n) {
 }
 
 __attribute__((target("avx2,fma")))
-static float dot_avx2(const float *a, const float *b, int n) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int i = 0;
-    for (; i + 16 <= n; i += 16) {
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
-    }
-    for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-    __m256 v = _mm256_add_ps(acc0, acc1);
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    float sum = _mm_cvtss_f32(s);
-    for (; i < n; i++) sum += a[i] * b[i];
-    return sum;
-}
-
-__attribute__((target("avx2,fma")))
 static void axpy_avx2(float alpha, const float *x, float *y, int n) {
     __m256 a = _mm256_set1_ps(alpha);
     int i = 0;
@@ -44,8 +27,17 @@ static void axpy_avx2(float alpha, const float *x, float *y, int n) {
     for (; i < n; i++) y[i] += alpha * x[i];
 }
 
+/* One call's arguments, for its parts. */
+struct decode_attention {
+    int sequences, heads, kv_heads, head_dim;
+    float scale;
+    const float *const *queries, *const *keys, *const *values;
+    const int *lower, *upper;
+    float *const *out;
+};
+
 /// The query heads of one (sequence, KV head) item: scores, softmax, weighted sum of values.
-static void attend_item(const struct eckart_decode_attention *a, int s, int kv, float *scores, int avx2) {
+static void attend_item(const struct decode_attention *a, int s, int kv, float *scores, int avx2) {
     int group = a->heads / a->kv_heads, d = a->head_dim, width = a->kv_heads * d;
     int lower = a->lower[s], upper = a->upper[s], count = upper - lower;
     const float *q = a->queries[s] + (long)kv * group * d;
@@ -81,7 +73,7 @@ static void attend_item(const struct eckart_decode_attention *a, int s, int kv, 
 }
 
 static void attention_part(void *context, int part, int parts) {
-    const struct eckart_decode_attention *a = context;
+    const struct decode_attention *a = context;
     long items = (long)a->sequences * a->kv_heads;
     long first = items * part / parts, last = items * (part + 1) / parts;
     if (first >= last) return;
@@ -97,6 +89,9 @@ static void attention_part(void *context, int part, int parts) {
     free(scores);
 }
 
-void eckart_decode_attention(int threads, const struct eckart_decode_attention *attention) {
-    eckart_team_run(threads, attention_part, (void *)attention);
+void eckart_decode_attention(int threads, int sequences, int heads, int kv_heads, int head_dim, float scale,
+                             const float *const *queries, const float *const *keys, const float *const *values,
+                             const int *lower, const int *upper, float *const *out) {
+    struct decode_attention job = {sequences, heads, kv_heads, head_dim, scale, queries, keys, values, lower, upper, out};
+    eckart_team_run(threads, attention_part, &job);
 }

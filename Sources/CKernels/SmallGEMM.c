@@ -3,6 +3,7 @@
 // vector accumulators, eight floats of k at a time; the four weight rows stay in cache while every
 // row of x passes over them, so the weight streams from memory once.
 #include "ckernels.h"
+#include "avx2_math.h"
 #include "cpu_features.h"
 #include <immintrin.h>
 #include <stdlib.h>
@@ -26,29 +27,6 @@ static void small_portable(int m, int n0, int n1, int k, float alpha, const floa
 }
 
 __attribute__((target("avx2,fma")))
-static inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-/// One row of x against one row of w, eight floats at a time, then the tail.
-__attribute__((target("avx2,fma")))
-static inline float dot_avx2(const float *a, const float *b, int k) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int p = 0;
-    for (; p + 16 <= k; p += 16) {
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + p), _mm256_loadu_ps(b + p), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + p + 8), _mm256_loadu_ps(b + p + 8), acc1);
-    }
-    for (; p + 8 <= k; p += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + p), _mm256_loadu_ps(b + p), acc0);
-    float s = hsum(_mm256_add_ps(acc0, acc1));
-    for (; p < k; p++) s += a[p] * b[p];
-    return s;
-}
-
-__attribute__((target("avx2,fma")))
 static void small_avx2(int m, int n0, int n1, int k, float alpha, const float *x, int ldx,
                        const float *w, int ldw, float beta, float *y, int ldy) {
     int k8 = k & ~7;
@@ -68,8 +46,8 @@ static void small_avx2(int m, int n0, int n1, int k, float alpha, const float *x
                 b0 = _mm256_fmadd_ps(vb, v0, b0); b1 = _mm256_fmadd_ps(vb, v1, b1);
                 b2 = _mm256_fmadd_ps(vb, v2, b2); b3 = _mm256_fmadd_ps(vb, v3, b3);
             }
-            float sa[4] = {hsum(a0), hsum(a1), hsum(a2), hsum(a3)};
-            float sb[4] = {hsum(b0), hsum(b1), hsum(b2), hsum(b3)};
+            float sa[4] = {hsum_avx2(a0), hsum_avx2(a1), hsum_avx2(a2), hsum_avx2(a3)};
+            float sb[4] = {hsum_avx2(b0), hsum_avx2(b1), hsum_avx2(b2), hsum_avx2(b3)};
             const float *ws[4] = {w0, w1, w2, w3};
             for (int p = k8; p < k; p++) {
                 for (int c = 0; c < 4; c++) { sa[c] += xa[p] * ws[c][p]; sb[c] += xb[p] * ws[c][p]; }
@@ -87,7 +65,7 @@ static void small_avx2(int m, int n0, int n1, int k, float alpha, const float *x
                 a2 = _mm256_fmadd_ps(va, _mm256_loadu_ps(w2 + p), a2);
                 a3 = _mm256_fmadd_ps(va, _mm256_loadu_ps(w3 + p), a3);
             }
-            float sa[4] = {hsum(a0), hsum(a1), hsum(a2), hsum(a3)};
+            float sa[4] = {hsum_avx2(a0), hsum_avx2(a1), hsum_avx2(a2), hsum_avx2(a3)};
             const float *ws[4] = {w0, w1, w2, w3};
             for (int p = k8; p < k; p++) for (int c = 0; c < 4; c++) sa[c] += xa[p] * ws[c][p];
             float *ya = y + (long)i * ldy + j;

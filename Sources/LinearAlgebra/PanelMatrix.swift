@@ -21,7 +21,7 @@ final class PanelStorage: @unchecked Sendable {
 
 /// A rows × cols float32 matrix (a linear weight, out × in) in panels of `panelRows` rows:
 /// element (i, j) sits at `((i / 16)·cols + j)·16 + i % 16`; rows past `rows` in the last panel are zero.
-public struct PanelMatrix: Sendable {
+public struct PanelMatrix: RowProductWeight {
     public static let panelRows = 16
     public let rows: Int
     public let cols: Int
@@ -59,6 +59,7 @@ public struct PanelMatrix: Sendable {
 
     /// `y[t] = W·x[t]` for `count` rows of `x` (row stride `ldx`) into `y` (row stride `ldy`,
     /// overwritten), split over the BLAS threads by panel once the weight pays for the hand-off.
+    /// (`timesTransposed` takes and returns matrices.)
     public func multiply(_ x: UnsafePointer<Float>, rows count: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
         guard count > 0, rows > 0 else { return }
         let panels = (rows + Self.panelRows - 1) / Self.panelRows
@@ -66,16 +67,4 @@ public struct PanelMatrix: Sendable {
         eckart_panels_nt_parallel(Int32(threads), Int32(count), Int32(rows), Int32(cols), x, Int32(ldx), storage.base, y, Int32(ldy))
     }
 
-    /// `x` (n × cols) → x·Wᵀ (n × rows).
-    public func multiply(_ x: Matrix) -> Matrix {
-        precondition(x.cols == cols, "input is \(x.shape), weight takes \(cols) features")
-        var out = Matrix(rows: x.rows, cols: rows)
-        x.storage.withUnsafeBufferPointer { xs in
-            out.storage.withUnsafeMutableBufferPointer { ys in
-                guard let xBase = xs.baseAddress, let yBase = ys.baseAddress else { return }
-                multiply(xBase, rows: x.rows, ldx: cols, into: yBase, ldy: rows)
-            }
-        }
-        return out
-    }
 }

@@ -41,7 +41,7 @@ extension QuantizedMatrix {
     /// y[i][j] differs from the loop by at most Σ_blocks (d/2)·Σ_p |W[j, p]| plus float rounding. On
     /// `.dequantizedTiles` only by float rounding. Both split the work over the threads `gemm` uses.
     public func multiply(_ x: UnsafePointer<Float>, rows m: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
-                         path: QuantizedProductPath? = nil) {
+                         path: QuantizedProductPath?) {
         guard m > 0, rows > 0 else { return }
         guard cols > 0 else {
             for i in 0..<m { (y + i * ldy).initialize(repeating: 0, count: rows) }
@@ -69,19 +69,13 @@ extension QuantizedMatrix {
         }
     }
 
-    /// `x · Wᵀ` (tokens × rows) for activations `x` (tokens × cols).
-    public func timesTransposed(_ x: Matrix) -> Matrix {
-        precondition(x.cols == cols, "inner dimensions differ: \(x.shape) · \(shape)ᵀ")
-        var out = Matrix(rows: x.rows, cols: rows)
-        x.storage.withUnsafeBufferPointer { xs in
-            out.storage.withUnsafeMutableBufferPointer { ys in
-                guard let xBase = xs.baseAddress, let yBase = ys.baseAddress else { return }
-                multiply(xBase, rows: x.rows, ldx: cols, into: yBase, ldy: rows)
-            }
-        }
-        return out
+    /// `multiply(_:rows:ldx:into:ldy:path:)` on the default path for the row count.
+    public func multiply(_ x: UnsafePointer<Float>, rows m: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        multiply(x, rows: m, ldx: ldx, into: y, ldy: ldy, path: nil)
     }
 }
+
+extension QuantizedMatrix: RowProductWeight {}
 
 /// Threads for a product or dequantization of an n × k weight: the policy of `gemm`'s small-row path
 /// (GEMM.swift), so Eckart's kernels and OpenBLAS share one thread count — every BLAS thread once

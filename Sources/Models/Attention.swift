@@ -13,6 +13,12 @@ enum KeyVisibility {
     case padding([Bool])
 }
 
+/// The key positions a causal query at `position` sees: every one up to its own, and with a sliding
+/// window `w` only the last `w` of them.
+func causalKeys(at position: Int, slidingWindow: Int?) -> Range<Int> {
+    (slidingWindow.map { max(0, position - $0 + 1) } ?? 0)..<(position + 1)
+}
+
 /// Attention of `queries` (T × heads·d) over `keyCount` cached keys and values (S × kvHeads·d).
 ///
 /// For each head h, with kv head `h / (heads / kvHeads)`:
@@ -56,9 +62,8 @@ func attention(
     switch visibility {
     case .causal(let first, let window):
         for t in 0..<tokens {
-            let position = first + t
-            upper[t] = min(keyCount, position + 1)
-            if let window { lower[t] = max(0, position - window + 1) }
+            let keys = causalKeys(at: first + t, slidingWindow: window)
+            (lower[t], upper[t]) = (keys.lowerBound, min(keyCount, keys.upperBound))
         }
     case .padding(let mask):
         precondition(mask.count == keyCount)
@@ -144,30 +149,15 @@ func decodeAttention(
     precondition(keys.count == count && values.count == count && visible.count == count && out.count == count)
     precondition(visible.allSatisfy { !$0.isEmpty }, "every query sees at least its own key")
     guard count > 0 else { return }
-    let lower = visible.map { Int32($0.lowerBound) }, upper = visible.map { Int32($0.upperBound) }
     // Work in multiply-adds; below about 64k of them one thread is faster than a hand-off.
     let work = visible.reduce(0) { $0 + $1.count } * heads * headDim * 2
     let threads = work >= 1 << 16 ? min(BLAS.threadCount, count * kvHeads) : 1
     withBaseAddresses(keys) { keyRows in
         withBaseAddresses(values) { valueRows in
-            queries.map { Optional($0) }.withUnsafeBufferPointer { q in
-                out.map { Optional($0) }.withUnsafeBufferPointer { o in
-                    keyRows.withUnsafeBufferPointer { k in
-                        valueRows.withUnsafeBufferPointer { v in
-                            lower.withUnsafeBufferPointer { lo in
-                                upper.withUnsafeBufferPointer { up in
-                                    var job = eckart_decode_attention(
-                                        sequences: Int32(count), heads: Int32(heads), kv_heads: Int32(kvHeads),
-                                        head_dim: Int32(headDim), scale: 1 / Float(headDim).squareRoot(),
-                                        queries: q.baseAddress!, keys: k.baseAddress!, values: v.baseAddress!,
-                                        lower: lo.baseAddress!, upper: up.baseAddress!, out: o.baseAddress!)
-                                    eckart_decode_attention(Int32(threads), &job)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            eckart_decode_attention(Int32(threads), Int32(count), Int32(heads), Int32(kvHeads), Int32(headDim),
+                                    1 / Float(headDim).squareRoot(), queries.map { Optional($0) }, keyRows, valueRows,
+                                    visible.map { Int32($0.lowerBound) }, visible.map { Int32($0.upperBound) },
+                                    out.map { Optional($0) })
         }
     }
 }

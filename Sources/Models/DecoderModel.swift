@@ -240,10 +240,7 @@ public final class DecoderModel: Sendable {
                             decodeAttention(
                                 queries: decoding.map { UnsafePointer(qs.baseAddress! + offsets[$0] * qWidth) },
                                 keys: decoding.map { caches[$0].layers[l].keys }, values: decoding.map { caches[$0].layers[l].values },
-                                visible: decoding.map { i in
-                                    let position = firsts[i]
-                                    return max(0, position - (block.slidingWindow ?? position + 1) + 1)..<(position + 1)
-                                },
+                                visible: decoding.map { causalKeys(at: firsts[$0], slidingWindow: block.slidingWindow) },
                                 heads: c.headCount, kvHeads: c.kvHeadCount, headDim: hd,
                                 into: decoding.map { out.baseAddress! + offsets[$0] * qWidth })
                         }
@@ -298,14 +295,6 @@ public final class DecoderModel: Sendable {
         var cache = makeCache()
         return try forward(tokens: tokens, cache: &cache, overlay: overlay, logits: .all)
     }
-}
-
-/// `m`, leaving an empty matrix in its place, so that its storage stays uniquely referenced (written
-/// without a copy) wherever it goes next.
-private func moved(_ m: inout Matrix) -> Matrix {
-    let taken = m
-    m = Matrix(rows: 0, cols: 0)
-    return taken
 }
 
 /// Row ranges with their overlays, consecutive ranges with the same batch key merged into one segment.

@@ -33,3 +33,11 @@ public final class ForwardWorkspace {
     /// Elements the buffers can hold without allocating.
     public var capacity: Int { buffers.reduce(0) { $0 + $1.capacity } }
 }
+
+/// `m`, leaving an empty matrix in its place, so that its storage stays uniquely referenced (written
+/// without a copy) wherever it goes next.
+func moved(_ m: inout Matrix) -> Matrix {
+    let taken = m
+    m = Matrix(rows: 0, cols: 0)
+    return taken
+}

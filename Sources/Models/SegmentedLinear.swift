@@ -29,10 +29,9 @@ extension Linear {
 
     /// `callAsFunction(_:module:segments:)` written into `y` (N × out, overwritten).
     public func apply(_ x: Matrix, module: Int, segments: [RowSegment], into y: inout Matrix) {
-        var outputs = [y]
-        y = Matrix(rows: 0, cols: 0)   // hand the storage over: no copy on write
+        var outputs = [moved(&y)]
         Self.projections(x, [(self, module)], segments: segments, into: &outputs)
-        y = outputs[0]
+        y = moved(&outputs[0])
     }
 
     /// Several modules that read the same input `x`, each computed as `callAsFunction(_:module:segments:)`

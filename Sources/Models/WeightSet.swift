@@ -99,19 +99,27 @@ final class WeightSet {
         return info
     }
 
+    /// A GGUF tensor stored as F32/F16/BF16, in float32 with its rows in Hugging Face's order; nil for
+    /// a tensor in quantized blocks. Checks the shape and that every value is finite.
+    private func ggufFloats(_ name: String, rows: Int, cols: Int, _ gguf: GGUFSource) throws -> Matrix? {
+        let info = try ggufTensor(name, gguf)
+        guard info.shape == [rows, cols] else { throw ModelError.tensorShape(name, expected: [rows, cols], actual: info.shape) }
+        guard let values = gguf.file.floats(gguf.ggufName[name]!) else { return nil }
+        var m = Matrix(rows: rows, cols: cols, storage: values)
+        guard m.isFinite else { throw ModelError.nonFiniteTensor(name) }
+        if let order = gguf.rowOrder[name] {
+            m = Matrix(rows: rows, cols: cols, storage: order.flatMap { m.storage[($0 * cols)..<(($0 + 1) * cols)] })
+        }
+        return m
+    }
+
     /// A GGUF matrix as the forward pass holds it: float32 for F32/F16/BF16, the blocks as stored
     /// (borrowed from the mapping, rows reordered where the converter permuted them) otherwise.
     private func ggufStored(_ name: String, rows: Int, cols: Int, _ gguf: GGUFSource) throws -> Linear.Stored {
-        let info = try ggufTensor(name, gguf)
-        guard info.shape == [rows, cols] else { throw ModelError.tensorShape(name, expected: [rows, cols], actual: info.shape) }
+        if let m = try ggufFloats(name, rows: rows, cols: cols, gguf) { return .dense(PanelMatrix(m)) }
         let ggufName = gguf.ggufName[name]!
         let order = gguf.rowOrder[name]
-        if let values = gguf.file.floats(ggufName) {
-            var m = Matrix(rows: rows, cols: cols, storage: values)
-            guard m.isFinite else { throw ModelError.nonFiniteTensor(name) }
-            if let order { m = Matrix(rows: rows, cols: cols, storage: order.flatMap { m.storage[($0 * cols)..<(($0 + 1) * cols)] }) }
-            return .dense(PanelMatrix(m))
-        }
+        let info = gguf.file.info(ggufName)!
         guard let type = QuantizationType(ggufTypeID: Int(info.type.id)), let (address, owner) = gguf.file.tensorAddress(ggufName) else {
             throw ModelError.unsupportedTensorType(ggufName, type: info.type.name)
         }
@@ -131,7 +139,7 @@ final class WeightSet {
 
     /// A 2-D tensor of exactly `rows × cols`, converted to Float32 and checked finite.
     func matrix(_ name: String, rows: Int, cols: Int) throws -> Matrix {
-        if let gguf { return try ggufStored(name, rows: rows, cols: cols, gguf).dense }
+        if let gguf { return try ggufFloats(name, rows: rows, cols: cols, gguf) ?? ggufStored(name, rows: rows, cols: cols, gguf).dense }
         let file = try file(name)
         let shape = file.info(name)?.shape ?? []
         // Check the header's shape before converting any data.

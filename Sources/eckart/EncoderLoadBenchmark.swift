@@ -59,7 +59,7 @@ struct EncoderLoadBenchmark {
     /// One thread per client, each sending its requests (`bodies[client]`) one after another.
     private func scenario(_ client: LoadClient, _ bodies: [[String]]) throws -> EncoderScenario {
         let clients = bodies.count, perClient = command.requestsPerClient
-        let latencies = LatencySlots(count: clients * perClient)
+        let latencies = ResultSlots<Double>(count: clients * perClient)
         let group = DispatchGroup()
         let start = DispatchTime.now()
         for c in 0..<clients {
@@ -78,7 +78,7 @@ struct EncoderLoadBenchmark {
         }
         group.wait()
         let wall = seconds(since: start)
-        return EncoderScenario(latencies: try latencies.all.map { try $0!.get() }, wallSeconds: wall)
+        return EncoderScenario(latencies: try latencies.values(), wallSeconds: wall)
     }
 
     /// Sequences per second of `EncoderModel.encode(batch:)` on `batch` sequences at once, best of five.
@@ -104,20 +104,7 @@ struct EncoderScenario {
     var perSecond: Double { Double(latencies.count) / wallSeconds }
 
     var json: [String: Any] {
-        let sorted = latencies.sorted()
-        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))] }
-        return ["sequences_per_second": rounded(perSecond, 1), "wall_s": rounded(wallSeconds, 3), "requests": latencies.count,
-                "latency_p50_ms": rounded(percentile(0.5) * 1000, 2), "latency_p95_ms": rounded(percentile(0.95) * 1000, 2)]
+        ["sequences_per_second": rounded(perSecond, 1), "wall_s": rounded(wallSeconds, 3), "requests": latencies.count,
+         "latency_p50_ms": rounded(percentile(latencies, 0.5) * 1000, 2), "latency_p95_ms": rounded(percentile(latencies, 0.95) * 1000, 2)]
     }
-}
-
-/// One latency per request, filled from the clients' threads.
-private final class LatencySlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Result<Double, Error>?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ result: Result<Double, Error>) { lock.withLock { slots[index] = result } }
-    var all: [Result<Double, Error>?] { lock.withLock { slots } }
 }

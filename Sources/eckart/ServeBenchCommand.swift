@@ -103,7 +103,7 @@ struct ServeBenchmark {
 
     /// Sends every request at once, each from its own thread and connection.
     private func scenario(_ client: LoadClient, requests: [String]) throws -> ScenarioResult {
-        let results = ResultSlots(count: requests.count)
+        let results = ResultSlots<StreamTiming>(count: requests.count)
         let group = DispatchGroup()
         let start = DispatchTime.now()
         for (i, body) in requests.enumerated() {
@@ -115,7 +115,7 @@ struct ServeBenchmark {
         }
         group.wait()
         let wall = seconds(since: start)
-        return ScenarioResult(timings: try results.all.map { try $0!.get() }, wallSeconds: wall)
+        return ScenarioResult(timings: try results.values(), wallSeconds: wall)
     }
 
     /// Decode steps on the bare model (no engine, no HTTP), `sequences` base sequences per step: what
@@ -170,10 +170,6 @@ struct ScenarioResult {
     }
 
     var json: [String: Any] {
-        func percentile(_ values: [Double], _ p: Double) -> Double {
-            let sorted = values.sorted()
-            return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
-        }
         let latencies = timings.map(\.total), first = timings.map(\.firstToken)
         return ["tokens_per_second": rounded(tokensPerSecond, 2), "wall_s": rounded(wallSeconds, 3),
                 "latency_p50_s": rounded(percentile(latencies, 0.5), 3), "latency_p95_s": rounded(percentile(latencies, 0.95), 3),
@@ -182,13 +178,20 @@ struct ScenarioResult {
     }
 }
 
-/// One result per concurrent request, filled from their threads.
-private final class ResultSlots: @unchecked Sendable {
+/// One result per concurrent request, filled from the clients' threads.
+final class ResultSlots<Value>: @unchecked Sendable {
     private let lock = NSLock()
-    private var slots: [Result<StreamTiming, Error>?]
+    private var slots: [Result<Value, Error>?]
 
     init(count: Int) { slots = Array(repeating: nil, count: count) }
 
-    func set(_ index: Int, _ result: Result<StreamTiming, Error>) { lock.withLock { slots[index] = result } }
-    var all: [Result<StreamTiming, Error>?] { lock.withLock { slots } }
+    func set(_ index: Int, _ result: Result<Value, Error>) { lock.withLock { slots[index] = result } }
+    /// Every value, or the first error; a slot never set is a bug in the caller.
+    func values() throws -> [Value] { try lock.withLock { slots }.map { try $0!.get() } }
+}
+
+/// The value at fraction `p` (0…1) of `values` in ascending order, nearest rank.
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
 }

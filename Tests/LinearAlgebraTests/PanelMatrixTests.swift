@@ -50,5 +50,5 @@ import Testing
 @Test func panelProductOfAMatrixEqualsTimesTransposed() {
     var seeded = SeededMatrices(state: 47)
     let x = seeded.matrix(11, 70), w = seeded.matrix(45, 70)
-    #expect(PanelMatrix(w).multiply(x).maxAbsDifference(x.timesTransposed(w)) < 1e-4)
+    #expect(PanelMatrix(w).timesTransposed(x).maxAbsDifference(x.timesTransposed(w)) < 1e-4)
 }

@@ -105,18 +105,12 @@ void eckart_dequantize_rows_parallel(int threads, int type, const void *w, long 
 ///         out[s][h*d + i] = Σ_j p[j] * values[s][j*kv_heads*d + (h/group)*d + i]   for i < d
 ///     }
 ///
-/// (d = head_dim.) The (sequence, KV head) pairs are split across `threads` on the team. Needs
+/// (d = head_dim.) queries[s] and out[s] hold heads·d floats; keys[s] and values[s] hold upper[s]
+/// rows of kv_heads·d. The (sequence, KV head) pairs are split across `threads` on the team. Needs
 /// upper[s] > lower[s] for every sequence.
-struct eckart_decode_attention {
-    int sequences, heads, kv_heads, head_dim;
-    float scale;
-    const float *const *queries;   /* per sequence: heads·d */
-    const float *const *keys;      /* per sequence: upper[s] rows of kv_heads·d */
-    const float *const *values;
-    const int *lower, *upper;
-    float *const *out;             /* per sequence: heads·d, overwritten */
-};
-void eckart_decode_attention(int threads, const struct eckart_decode_attention *attention);
+void eckart_decode_attention(int threads, int sequences, int heads, int kv_heads, int head_dim, float scale,
+                             const float *const *queries, const float *const *keys, const float *const *values,
+                             const int *lower, const int *upper, float *const *out);
 // ---- Float32 weights in panels of 16 rows ----
 
 /// W (n × k, row stride ldw) into panels of 16 rows, each stored transposed: panel b holds rows
