@@ -6,6 +6,9 @@ import Formats
 public struct DecoderConfig: Sendable, Equatable {
     public enum Family: String, Sendable { case llama, mistral, qwen2 }
 
+    /// The most layers a config may declare.
+    public static let maxLayers = 4096
+
     public let family: Family
     public let architecture: String
     public let vocabularySize: Int
@@ -43,6 +46,11 @@ public struct DecoderConfig: Sendable, Equatable {
         hiddenSize = try requiredPositive(file.hiddenSize, "hidden_size")
         intermediateSize = try requiredPositive(file.intermediateSize, "intermediate_size")
         layerCount = try requiredPositive(file.numHiddenLayers, "num_hidden_layers")
+        // Every per-layer table is sized from this count, before any tensor is read: a header may not
+        // claim more layers than any model has (Llama 3.1 405B has 126).
+        guard layerCount <= Self.maxLayers else {
+            throw ModelError.invalidConfig("num_hidden_layers \(layerCount) is over \(Self.maxLayers)")
+        }
         headCount = try requiredPositive(file.numAttentionHeads, "num_attention_heads")
         kvHeadCount = try requiredPositive(file.numKeyValueHeads ?? file.numAttentionHeads, "num_key_value_heads")
         guard headCount % kvHeadCount == 0 else {
